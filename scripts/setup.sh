@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything netlab needs on Debian/Ubuntu (run as root), then the npm dependencies and
+# the build. Safe to run again: apt and npm ci skip what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(iproute2 iptables tcpdump conntrack libpcap-dev bpftrace tshark curl python3 make g++)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: these Debian packages are missing: ${missing[*]} — run this script as root (sudo)" >&2
+    exit 2
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; answer no without a prompt.
+  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+npm ci --no-audit --no-fund
+npm run build
