@@ -36,7 +36,7 @@ export async function up(opts: { provider?: string; name: string; nodes: string;
     dryRun: opts.dryRun ? (line) => process.stdout.write(`${line}\n`) : undefined,
   });
   if (state && Date.parse(state.createdAt) < started) {
-    process.stdout.write(`lab ${name} is already up (created ${state.createdAt}); nothing changed\n`);
+    process.stdout.write(`lab ${name} is already up (created ${state.createdAt})\n`);
   } else if (state) {
     process.stdout.write(`lab ${name} is up: ${state.nodes.length} nodes (${state.nodes.map((n) => n.name).join(', ')}), client ${state.client.ip} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
     process.stdout.write(`  try: netlab apply --name ${name} -f fixtures/manifests/echo-service-nlb.yaml; netlab get pods -o wide --name ${name}\n`);
