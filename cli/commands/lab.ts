@@ -83,6 +83,8 @@ async function waitForPods(lab: string, deployments: string[], timeoutMs: number
   while (Date.now() < deadline) {
     const state = await readState(lab);
     if (!state) return 'the lab went away';
+    // Readiness comes from the controller's probes: without it nothing would ever turn ready.
+    if (!state.controller.pid || !isAlive(state.controller.pid)) return `the lab's controller is not running (netlab up --name ${lab} restarts it)`;
     const pending: string[] = [];
     for (const key of deployments) {
       const d = state.objects.deployments.find((x) => deploymentKey(x) === key);
