@@ -13,6 +13,12 @@ import { deploymentKey, ownerOf } from '../../cluster/model/pods.js';
 import { NetnsProvider } from '../../cluster/netns/provider.js';
 import type { LabProvider } from '../../cluster/lab/provider.js';
 
+// `netlab up --dry-run | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 function provider(name: string | undefined): LabProvider {
   if (name === 'kind') {
     throw new NetlabError('the kind provider is not available on this machine', { hint: 'kind needs Docker and the kindest/node image; use --provider netns (the default)' });

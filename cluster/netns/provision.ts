@@ -13,6 +13,7 @@ import { isAlive, startProcess } from '../lab/processes.js';
 import type { UpOptions } from '../lab/provider.js';
 import { reconcile } from '../lab/reconcile.js';
 import { readState, withLock, writeState, type LabState } from '../lab/state.js';
+import { renderNodeRules } from '../kubeproxy/rules.js';
 import { DEFAULT_POOL } from '../metallb/allocate.js';
 import { existingNamespaces, runStages, setSysctls } from './apply.js';
 import { nodeObject } from './node.js';
@@ -115,7 +116,10 @@ export async function provision(opts: UpOptions): Promise<LabState | null> {
     await runStages(plan.stages, out);
     for (const s of plan.sysctls) await setSysctls(s.netns, s.settings, out);
     for (const f of plan.files) out(`write ${f.path}:\n${f.content.trimEnd().replace(/^/gm, '    ')}`);
-    for (const n of plan.nodes) out(`ip netns exec ${n.netns} iptables-restore   # kube-proxy base rules (netlab get … / iptables-save show them)`);
+    for (const n of plan.nodes) {
+      const { text } = renderNodeRules({ node: { name: n.name, ip: n.ip }, services: [], endpoints: [] });
+      out(`ip netns exec ${n.netns} iptables-restore <<EOF   # kube-proxy's rules with no Services yet\n${text}EOF`);
+    }
     for (const n of plan.nodes) out(`ip netns exec ${n.netns} node dist/cluster/lab/node-agent.js --node ${n.name} &   # readiness probes, healthCheckNodePorts`);
     out(`node dist/cluster/lab/controller-main.js --name ${opts.name} &   # reconcile loop, log ${controllerLogPath(opts.name)}`);
     return null;
