@@ -88,7 +88,7 @@ export class Observation {
     const pp = rec.ppv2;
     this.ppv2 = pp.present && l.proto === PROTO.TCP;
     let appOff = l.payloadOffset;
-    let appLen = l.payloadLen;
+    let appLen = l.payloadCaptured;
     if (this.ppv2) {
       this.ppv2Version = pp.version;
       this.ppv2Command = pp.command;
@@ -104,6 +104,8 @@ export class Observation {
         this.ppv2Src = '';
         this.ppv2Dst = '';
       }
+      // A header reassembled from earlier segments ends somewhere before this one: its application bytes come later.
+      if (pp.reassembled) appLen = 0;
       appOff += pp.headerLen;
       appLen -= pp.headerLen;
     }
