@@ -82,7 +82,10 @@ export async function analyze(input: AnalyzeInput): Promise<AnalysisResult> {
     files.push({ mp, path: p, points: new Map(), linktypes: new Set(), ipPackets: 0 });
   }
   if (files.length === 0) {
-    throw new NetlabError('none of the capture files exists', { where: path.join(baseDir, MANIFEST_FILE), hint: 'check the paths in the manifest or the NAME=FILE pairs' });
+    const missing = manifest.points.map((p) => `"${p.name}": ${p.file}`).join(', ');
+    throw new NetlabError(`no capture file exists (${missing})`, {
+      where: input.dir ? path.join(baseDir, MANIFEST_FILE) : undefined, hint: 'check the paths in the manifest or the NAME=FILE pairs',
+    });
   }
 
   const pointOf = (fs: FileState) => (rec: PacketRecord): number => {
