@@ -90,8 +90,9 @@ function describeRecord(rec: PacketRecord): Mine {
     if (p.family === 'inet') { f['proxy.src.ipv4'] = ipv4ToString(p.src4); f['proxy.dst.ipv4'] = ipv4ToString(p.dst4); }
     if (p.family === 'inet6') { f['proxy.src.ipv6'] = ipv6ToString(p.src6); f['proxy.dst.ipv6'] = ipv6ToString(p.dst6); }
     if (p.sport >= 0) { f['proxy.srcport'] = String(p.sport); f['proxy.dstport'] = String(p.dport); }
-    if (p.version === 2) {
-      f['proxy.v2.cmd'] = String(p.command);
+    if (p.version === 2) f['proxy.v2.cmd'] = String(p.command);
+    // A header cut by the snap length: tshark names the cut TLV's type, netlab lists only whole TLVs.
+    if (p.version === 2 && !p.truncated) {
       const types: string[] = [];
       for (let t = p.tlvOffset; t + 3 + ((p.buf[t + 1] << 8) | p.buf[t + 2]) <= p.tlvOffset + p.tlvLen; t += 3 + ((p.buf[t + 1] << 8) | p.buf[t + 2])) {
         // tshark 4.0 does not list the CRC32C TLV.
