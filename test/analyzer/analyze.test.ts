@@ -101,6 +101,19 @@ describe('analyze on real captures', () => {
     expect(r.summary.backends).toEqual({ 'echo-a': 5, 'echo-b': 5 });
   });
 
+  it('gateway-xff: two proxy hops; the app sees the gateway as its peer and the client only in X-Forwarded-For', async () => {
+    const r = await result('gateway-xff');
+    for (const f of r.flows.filter((x) => !x.healthCheck)) {
+      const proxies = f.hops.filter((h) => h.translation === 'proxy');
+      expect(proxies.map((h) => h.by)).toEqual(['nlb', 'gateway']);
+      expect(proxies[0]!.ppv2?.src).toBe(`198.51.100.10:${f.client.port}`);
+      expect(f.hops.at(-1)).toMatchObject({ point: 'echo-b', xff: '198.51.100.10' });
+      expect(f.hops.at(-1)!.src.startsWith('10.244.1.5:')).toBe(true);
+      expect(new Set(f.hops.map((h) => h.connection)).size).toBe(3);
+    }
+    expect(r.summary.sourceSeenByBackend).toEqual({ '10.244.1.5': 10 });
+  });
+
   it('vxlan: SNAT to the overlay address, encapsulation on the node uplink, decapsulation on the other node', async () => {
     const r = await result('vxlan');
     for (const f of r.flows) {
