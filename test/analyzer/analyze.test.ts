@@ -77,6 +77,8 @@ describe('analyze on real captures', () => {
 
   it('local-policy: one decision at the NLB, DNAT only at the node, the pod sees the client', async () => {
     const r = await result('local-policy');
+    // The node was captured by dumpcap on two interfaces into one pcapng: its IDB if_names name the points.
+    expect(r.points.filter((p) => p.file === 'worker.pcapng').map((p) => [p.name, p.interface])).toEqual([['worker:eth0', 'eth0'], ['worker:veth-echo-a', 'veth-echo-a']]);
     for (const f of r.flows) {
       expect(translations(f)).toEqual(['none', 'routed', 'dnat', 'none', 'dnat', 'none']);
       expect(f.hops.map((h) => h.by)).toEqual([null, null, 'nlb', null, 'kube-proxy', null]);
