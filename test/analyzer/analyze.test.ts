@@ -196,6 +196,15 @@ describe('analyze on inputs that cannot all be used', () => {
     expect(r.summary.clientIpAtBackend.peer).toBe(10);
   });
 
+  it('a folder without manifest.json: each pcap is a point named after its file, roles guessed, with a note', async () => {
+    const d = copyCase('dnat-only');
+    rmSync(path.join(d, 'manifest.json'));
+    const r = await analyze({ dir: d });
+    expect(r.warnings).toEqual([expect.objectContaining({ severity: 'notice', message: expect.stringMatching(/no manifest\.json/) })]);
+    expect(r.points.map((p) => [p.name, p.role])).toEqual([['client', 'client'], ['echo-a', 'node'], ['nlb', 'lb'], ['worker', 'node']]);
+    expect(r.summary.clientIpAtBackend.peer).toBe(10);
+  });
+
   it('a truncated capture: its packets up to the cut are still used', async () => {
     const d = copyCase('dnat-only');
     const full = readFileSync(path.join(d, 'echo-a.pcap'));
