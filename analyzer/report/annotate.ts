@@ -28,6 +28,9 @@ function stepComment(flowId: string, i: number, hops: HopResult[], reply: boolea
   const what = WORDS[h.translation] ?? h.translation;
   if (h.translation === 'dnat') return `${head}: DNAT ${prev.dst} → ${h.dst}${by}`;
   if (h.translation === 'snat') return `${head}: SNAT ${prev.src} → ${h.src}${by}`;
+  if (h.translation === 'none' || h.translation === 'routed') return `${head}: ${h.src} → ${h.dst} at ${h.point} (${h.translation === 'none' ? 'unchanged' : 'routed'})`;
+  if (h.translation === 'proxy') return `${head}: proxied, new connection ${h.src} → ${h.dst}${by}`;
+  if (h.translation === 'encap' || h.translation === 'decap') return `${head}: ${what}${h.tunnel ? ` ${h.tunnel.kind} ${h.tunnel.src} → ${h.tunnel.dst}` : ''}${by}`;
   return `${head}: ${what} ${prev.src} → ${prev.dst} becomes ${h.src} → ${h.dst}${by}`;
 }
 
