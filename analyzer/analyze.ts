@@ -11,7 +11,7 @@ import type { PacketRecord } from './decode/record.js';
 import { Correlator, type ConnectionFlow, type CorrelatorOptions } from './correlate/correlator.js';
 import { LINKTYPE_LINUX_SLL2, mergeCaptures, type SourceFile } from './correlate/sources.js';
 import { compareWithConntrack } from './hops/conntrack.js';
-import { inferFlows, summarize, splitEndpoint } from './hops/infer.js';
+import { inferFlows, summarize } from './hops/infer.js';
 import type { AnalysisResult, PointInfo, PointRole, Warning } from './hops/types.js';
 import { DEFAULT_ACTOR, loadManifest, MANIFEST_FILE, type Manifest, type ManifestPoint } from './manifest/manifest.js';
 
@@ -214,4 +214,3 @@ function sharedPacketWarnings(points: PointInfo[], connections: readonly Connect
   }
 }
 
-export { splitEndpoint };
