@@ -261,4 +261,3 @@ function sortedCounts(r: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(r).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }
 
-export { splitEndpoint };
