@@ -20,9 +20,10 @@ export interface ReportPpv2 {
   version?: number;
   command?: string | number;
   family?: string;
+  /** The client: "ip:port", or the bare ip with `sport` beside it. */
   src: string;
   dst?: string;
-  sport: number;
+  sport?: number;
   dport?: number;
 }
 
@@ -52,6 +53,8 @@ export interface ReportFlow {
   hops: ReportHop[];
   /** Optional: the reply's hops in the order the reply travelled (server first). */
   replyHops?: ReportHop[];
+  /** A load balancer's health-check connection (PPv2 LOCAL), not client traffic. */
+  healthCheck?: boolean;
   verdict: { clientIpAtBackend: 'peer' | 'ppv2' | 'xff' | 'lost' | string; lbDecisions: number; crossNode: boolean };
 }
 

@@ -127,7 +127,7 @@ function scenarioSection(s: HtmlScenario, i: number, shapes: PathShape[]): strin
       el(
         'figcaption',
         {},
-        text(`Path ${k + 1}: ${shape.flowIds.length} flow${shape.flowIds.length === 1 ? '' : 's'} (${flowList(shape.flowIds)}); showing ${shape.representative.id}`),
+        text(`Path ${k + 1}${shape.representative.healthCheck ? ' (load-balancer health checks)' : ''}: ${shape.flowIds.length} flow${shape.flowIds.length === 1 ? '' : 's'} (${flowList(shape.flowIds)}); showing ${shape.representative.id}`),
         leaf('br'),
         el('span', { class: 'note' }, text(`client IP at backend: ${v.clientIpAtBackend} — ${meaning(v.clientIpAtBackend)}; LB decisions: ${v.lbDecisions}; cross-node: ${v.crossNode ? 'yes' : 'no'}${b?.pod ? `; backend pod ${b.pod}${b.node ? ` on ${b.node}` : ''}` : ''}`)),
       ),

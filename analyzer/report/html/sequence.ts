@@ -61,7 +61,7 @@ export function formatAddress(a: Address): string {
 
 function shapeKey(flow: ReportFlow): string {
   const hops = flow.hops.map((h) => `${h.point}/${h.translation}/${h.by ?? ''}/${h.ppv2 ? 'ppv2' : ''}`).join('>');
-  return `${hops}|${flow.verdict.clientIpAtBackend}`;
+  return `${hops}|${flow.verdict.clientIpAtBackend}|${flow.healthCheck ? 'health-check' : ''}`;
 }
 
 /** A translation changes the destination: the places where a backend can be chosen. */
@@ -84,7 +84,8 @@ function compare(prev: { src: Address; dst: Address } | null, src: Address, dst:
 function ppv2Text(hop: ReportHop): string | null {
   if (!hop.ppv2) return null;
   const command = hop.ppv2.command === 0 || hop.ppv2.command === 'LOCAL' || hop.ppv2.command === 'local' ? 'LOCAL' : 'PROXY';
-  return command === 'LOCAL' ? 'PPv2 LOCAL' : `PPv2 PROXY client ${formatAddress({ ip: hop.ppv2.src, port: String(hop.ppv2.sport) })}`;
+  const client = hop.ppv2.sport === undefined ? hop.ppv2.src : formatAddress({ ip: hop.ppv2.src, port: String(hop.ppv2.sport) });
+  return command === 'LOCAL' ? 'PPv2 LOCAL' : `PPv2 PROXY client ${client}`;
 }
 
 /** The reverse translation a reply meets where the request met `translation`. */

@@ -19,6 +19,8 @@ export interface PcapngPoint {
   interface?: string | null;
   /** For a point cut out of an `-i any` (LINUX_SLL2) capture: keep only this interface index. */
   ifindex?: number | null;
+  /** For a point that is one interface of a multi-interface pcapng: keep only this interface id. */
+  interfaceId?: number | null;
 }
 
 /** A comment for packet number `n` (1-based, in file order, as `netlab decode` numbers it) of a point's file. */
@@ -80,12 +82,19 @@ function sll2Ifindex(data: Uint8Array): number {
   return data.length >= 8 ? ((data[4]! << 24) | (data[5]! << 16) | (data[6]! << 8) | data[7]!) : -1;
 }
 
+const isSet = (v: number | null | undefined): v is number => v !== null && v !== undefined;
+
+function interfaceBelongs(point: PcapngPoint, iface: CaptureInterface): boolean {
+  return !isSet(point.interfaceId) || iface.index === point.interfaceId;
+}
+
 /** The next packet of this source that belongs to its point. */
 async function advance(s: Source): Promise<CaptureRecord | null> {
   while (true) {
     const r = await s.reader.next();
     if (!r) return null;
-    if (s.point.ifindex === null || s.point.ifindex === undefined) return r;
+    if (!interfaceBelongs(s.point, r.iface)) continue;
+    if (!isSet(s.point.ifindex)) return r;
     if (r.iface.linktype === LINKTYPE_LINUX_SLL2 && sll2Ifindex(r.data) === s.point.ifindex) return r;
   }
 }
@@ -137,7 +146,7 @@ export async function writeAnnotatedPcapng(out: string, points: PcapngPoint[], a
       const key = `${s.order}:${iface.index}`;
       const known = outIds.get(key);
       if (known) return known;
-      const several = s.reader.interfaces.length > 1 && (s.point.ifindex === null || s.point.ifindex === undefined);
+      const several = s.reader.interfaces.length > 1 && !isSet(s.point.ifindex) && !isSet(s.point.interfaceId);
       const entry = { id: outIds.size, tsresolExp: outputTsresol(iface) };
       await sink.write(
         interfaceDescription({
@@ -152,7 +161,7 @@ export async function writeAnnotatedPcapng(out: string, points: PcapngPoint[], a
       return entry;
     };
     // Every point gets its interface up front, even one that captured nothing.
-    for (const s of sources) for (const iface of s.reader.interfaces) await declare(s, iface);
+    for (const s of sources) for (const iface of s.reader.interfaces) if (interfaceBelongs(s.point, iface)) await declare(s, iface);
 
     let packets = 0;
     let commented = 0;
