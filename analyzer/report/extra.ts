@@ -84,6 +84,7 @@ export function reportExtras(written: ExtraReportsWritten): void {
   const p = written.pcapng;
   if (!p) return;
   process.stderr.write(`netlab: wrote ${p.path} (${p.packets} packets on ${p.interfaces} interfaces, ${p.commented} with hop comments)\n`);
+  for (const t of p.truncated) process.stderr.write(`netlab: note: ${t.file}: byte ${t.at}: the last packet was cut mid-write; merged the packets before it\n`);
   if (p.unmatched.length > 0) {
     const first = p.unmatched[0]!;
     process.stderr.write(`netlab: warning: ${p.unmatched.length} hop comments name no packet (first: ${first.point} packet ${first.n}) — the capture files changed since the analysis?\n`);

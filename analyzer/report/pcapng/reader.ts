@@ -30,6 +30,8 @@ export interface CaptureRecord {
 }
 
 const CHUNK = 1 << 20;
+/** No capture tool writes a larger frame (libpcap's maximum snap length). */
+const MAX_CAPLEN = 262144;
 const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
@@ -53,6 +55,8 @@ export class CaptureReader {
   private n = 0;
   private lastTs = 0n;
   private tsOffsetNs = new Map<number, bigint>();
+  /** Byte offset of a last record cut mid-write (a capture stopped while writing), or null. */
+  truncatedTailAt: number | null = null;
 
   private constructor(
     readonly path: string,
@@ -143,17 +147,14 @@ export class CaptureReader {
   }
 
   private async nextPcap(): Promise<CaptureRecord | null> {
-    if (!(await this.need(16))) {
-      if (this.end > this.start) this.malformed('truncated packet header');
-      return null;
-    }
+    if (!(await this.need(16))) return this.endOfFile();
     const sec = this.u32(0);
     const frac = this.u32(4);
     const caplen = this.u32(8);
     const origLen = this.u32(12);
     const iface = this.interfaces[0]!;
-    if (caplen > Math.max(iface.snaplen, 262144) * 4) this.malformed(`packet length ${caplen} exceeds the snap length ${iface.snaplen}`);
-    if (!(await this.need(16 + caplen))) this.malformed(`packet ${this.n + 1} truncated (needs ${caplen} bytes)`);
+    if (caplen > MAX_CAPLEN) this.malformed(`packet ${this.n + 1} claims ${caplen} captured bytes, over the ${MAX_CAPLEN} any capture tool writes`);
+    if (!(await this.need(16 + caplen))) return this.endOfFile();
     this.start += 16;
     const data = this.buf.subarray(this.start, this.start + caplen);
     this.start += caplen;
@@ -164,10 +165,7 @@ export class CaptureReader {
 
   private async nextPcapng(): Promise<CaptureRecord | null> {
     while (true) {
-      if (!(await this.need(12))) {
-        if (this.end > this.start) this.malformed('truncated block header');
-        return null;
-      }
+      if (!(await this.need(12))) return this.endOfFile();
       let type = this.u32(0);
       if (type === PCAPNG_SHB) {
         const bom = this.buf.readUInt32LE(this.start + 8);
@@ -178,7 +176,8 @@ export class CaptureReader {
       }
       const len = this.u32(4);
       if (len < 12 || len % 4 !== 0) this.malformed(`bad pcapng block length ${len}`);
-      if (!(await this.need(len))) this.malformed(`pcapng block of ${len} bytes truncated`);
+      if (!(await this.need(len))) return this.endOfFile();
+      if (this.u32(len - 4) !== len) this.malformed(`pcapng block length ${len} does not match its trailing copy ${this.u32(len - 4)}`);
       const blockStart = this.start;
       let record: CaptureRecord | null = null;
       switch (type) {
@@ -205,6 +204,12 @@ export class CaptureReader {
       this.start = blockStart + len;
       if (record) return record;
     }
+  }
+
+  /** The end: clean, or inside a last record that the capture tool never finished writing. */
+  private endOfFile(): null {
+    if (this.end > this.start) this.truncatedTailAt = this.base + this.start;
+    return null;
   }
 
   private readIdb(len: number): void {
@@ -252,7 +257,7 @@ export class CaptureReader {
 
   private packet(ifId: number, tsUnits: bigint, caplen: number, origLen: number, dataOff: number, len: number): CaptureRecord {
     const iface = this.ifaceOrFail(ifId);
-    if (dataOff + caplen > len - 4) this.malformed(`packet data (${caplen} bytes) overruns its block`);
+    if (caplen > MAX_CAPLEN || dataOff + caplen > len - 4) this.malformed(`packet data (${caplen} bytes) overruns its ${len}-byte block`);
     this.n++;
     const tsNs = nsFromUnits(tsUnits, iface.tsresol) + (this.tsOffsetNs.get(ifId) ?? 0n);
     this.lastTs = tsNs;

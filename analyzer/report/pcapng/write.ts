@@ -36,6 +36,8 @@ export interface PcapngWriteResult {
   interfaces: number;
   /** Annotations naming a point or packet number that no input has. */
   unmatched: PacketAnnotation[];
+  /** Inputs whose last record was cut mid-write (a capture stopped while writing): file and byte offset. */
+  truncated: Array<{ file: string; at: number }>;
 }
 
 const LINKTYPE_LINUX_SLL2 = 276;
@@ -182,7 +184,8 @@ export async function writeAnnotatedPcapng(out: string, points: PcapngPoint[], a
     }
     await sink.flush();
     const unmatched = annotations.filter((a) => !used.has(`${a.point}\u0000${a.n}`));
-    return { packets, commented, interfaces: outIds.size, unmatched };
+    const truncated = sources.flatMap((s) => (s.reader.truncatedTailAt === null ? [] : [{ file: s.point.file, at: s.reader.truncatedTailAt }]));
+    return { packets, commented, interfaces: outIds.size, unmatched, truncated };
   } catch (err) {
     if (fh) {
       await fh.close();
