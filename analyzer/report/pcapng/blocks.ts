@@ -35,6 +35,7 @@ function writeOptions(buf: Buffer, at: number, options: Option[]): number {
     buf.writeUInt16LE(o.code, at);
     buf.writeUInt16LE(o.value.length, at + 2);
     buf.set(o.value, at + 4);
+    buf.fill(0, at + 4 + o.value.length, at + 4 + o.value.length + pad4(o.value.length));
     at += 4 + o.value.length + pad4(o.value.length);
   }
   buf.writeUInt16LE(OPT_END, at);
@@ -82,15 +83,56 @@ export function interfaceDescription(d: InterfaceDescription): Buffer {
   });
 }
 
+/** Bytes of an enhanced packet block holding `dataLen` bytes and these comment options. */
+export function enhancedPacketLength(dataLen: number, comments: readonly Uint8Array[]): number {
+  const options = comments.length === 0 ? 0 : comments.reduce((sum, c) => sum + 4 + c.length + pad4(c.length), 0) + 4;
+  return 32 + dataLen + pad4(dataLen) + options;
+}
+
+/**
+ * Writes an enhanced packet block into `buf` at `at` (the merge loop's hot path: no allocation).
+ * `tsHigh`/`tsLow` are the two 32-bit halves of the timestamp in the interface's tsresol units;
+ * `comments` are UTF-8 opt_comment values. Returns the block's length.
+ */
+export function writeEnhancedPacket(buf: Buffer, at: number, interfaceId: number, tsHigh: number, tsLow: number, data: Uint8Array, origLen: number, comments: readonly Uint8Array[]): number {
+  const total = enhancedPacketLength(data.length, comments);
+  buf.writeUInt32LE(EPB, at);
+  buf.writeUInt32LE(total, at + 4);
+  buf.writeUInt32LE(interfaceId, at + 8);
+  buf.writeUInt32LE(tsHigh, at + 12);
+  buf.writeUInt32LE(tsLow, at + 16);
+  buf.writeUInt32LE(data.length, at + 20);
+  buf.writeUInt32LE(origLen, at + 24);
+  buf.set(data, at + 28);
+  let off = at + 28 + data.length;
+  const pad = pad4(data.length);
+  if (pad > 0) {
+    buf.fill(0, off, off + pad);
+    off += pad;
+  }
+  if (comments.length > 0) off = writeOptions(buf, off, comments.map((value) => ({ code: OPT_COMMENT, value })));
+  buf.writeUInt32LE(total, off);
+  return total;
+}
+
+/**
+ * The two 32-bit halves of `sec * unitsPerSec + frac` (unitsPerSec ≤ 10^9, sec < 2^32), exact in
+ * doubles: the product can pass 2^53, so it is built from 16-bit halves of `sec`.
+ */
+export function timestampHalves(sec: number, unitsPerSec: number, frac: number): [number, number] {
+  const secHi = Math.floor(sec / 65536);
+  const a = (sec % 65536) * unitsPerSec + frac;
+  const b = secHi * unitsPerSec;
+  const bHi = Math.floor(b / 65536);
+  const c = (b % 65536) * 65536 + a;
+  const carry = Math.floor(c / 4294967296);
+  return [bHi + carry, c - carry * 4294967296];
+}
+
 /** An enhanced packet block; `tsUnits` counts the interface's tsresol units since the epoch. */
 export function enhancedPacket(interfaceId: number, tsUnits: bigint, data: Uint8Array, origLen: number, comments: readonly string[]): Buffer {
-  const options = comments.map((c) => textOption(OPT_COMMENT, c));
-  return block(EPB, 20 + data.length, options, (buf, at) => {
-    buf.writeUInt32LE(interfaceId, at);
-    buf.writeUInt32LE(Number(tsUnits >> 32n), at + 4);
-    buf.writeUInt32LE(Number(tsUnits & 0xffffffffn), at + 8);
-    buf.writeUInt32LE(data.length, at + 12);
-    buf.writeUInt32LE(origLen, at + 16);
-    buf.set(data, at + 20);
-  });
+  const encoded = comments.map((c) => Buffer.from(c, 'utf8'));
+  const buf = Buffer.alloc(enhancedPacketLength(data.length, encoded));
+  writeEnhancedPacket(buf, 0, interfaceId, Number(tsUnits >> 32n), Number(tsUnits & 0xffffffffn), data, origLen, encoded);
+  return buf;
 }

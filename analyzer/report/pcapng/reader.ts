@@ -2,9 +2,10 @@
  * Framing-only streaming reader for pcap and pcapng: yields each packet's raw bytes with its
  * timestamp in nanoseconds and its interface, reading the file in fixed chunks (memory stays at
  * one chunk plus the largest packet). The annotated-pcapng writer needs raw frames, not decoded
- * fields, so this stays separate from analyzer/decode.
+ * fields, so this stays separate from analyzer/decode. Reads are synchronous, as in the decoder's
+ * fast path: a promise per packet costs more than the copying.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { NetlabError } from '../../errors.js';
 
 export interface CaptureInterface {
@@ -22,7 +23,9 @@ export interface CaptureInterface {
 export interface CaptureRecord {
   /** 1-based packet number in the file (every packet block counts), as `netlab decode` numbers it. */
   n: number;
-  tsNs: bigint;
+  /** Timestamp as seconds since the epoch plus nanoseconds (two numbers: no BigInt per packet). */
+  tsSec: number;
+  tsNsec: number;
   iface: CaptureInterface;
   origLen: number;
   /** The frame; a view into the reader's buffer, valid until the next `next()` on this reader. */
@@ -53,46 +56,52 @@ export class CaptureReader {
   private eof = false;
   private little = true;
   private n = 0;
-  private lastTs = 0n;
+  private lastSec = 0;
+  private lastNsec = 0;
   private tsOffsetNs = new Map<number, bigint>();
   /** Byte offset of a last record cut mid-write (a capture stopped while writing), or null. */
   truncatedTailAt: number | null = null;
 
   private constructor(
     readonly path: string,
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     format: 'pcap' | 'pcapng',
   ) {
     this.format = format;
   }
 
-  static async open(path: string): Promise<CaptureReader> {
-    let fh: FileHandle;
+  static open(path: string): CaptureReader {
+    let fd: number;
     try {
-      fh = await open(path, 'r');
+      fd = openSync(path, 'r');
     } catch (err) {
       throw new NetlabError(`cannot read capture ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { hint: 'check the path', cause: err });
     }
     const head = Buffer.alloc(4);
-    await fh.read(head, 0, 4, 0);
+    readSync(fd, head, 0, 4, 0);
     const be = head.readUInt32BE(0);
     const le = head.readUInt32LE(0);
     const format = be === PCAPNG_SHB ? 'pcapng' : [be, le].some((m) => m === PCAP_MAGIC_US || m === PCAP_MAGIC_NS) ? 'pcap' : null;
     if (!format) {
-      await fh.close();
+      closeSync(fd);
       throw new NetlabError(`${path}: not a pcap or pcapng file (magic 0x${be.toString(16).padStart(8, '0')} at byte 0)`, { hint: 'give a capture written by tcpdump, tshark or netlab' });
     }
-    const reader = new CaptureReader(path, fh, format);
-    if (format === 'pcap') await reader.readPcapHeader();
+    const reader = new CaptureReader(path, fd, format);
+    try {
+      if (format === 'pcap') reader.readPcapHeader();
+    } catch (err) {
+      reader.close();
+      throw err;
+    }
     return reader;
   }
 
-  async close(): Promise<void> {
-    await this.fh.close();
+  close(): void {
+    closeSync(this.fd);
   }
 
   /** Makes `len` bytes available at `this.start`; false at a clean end of file. */
-  private async need(len: number): Promise<boolean> {
+  private need(len: number): boolean {
     while (this.end - this.start < len) {
       if (this.eof) return false;
       if (this.start > 0) {
@@ -106,7 +115,7 @@ export class CaptureReader {
         this.buf.copy(bigger, 0, 0, this.end);
         this.buf = bigger;
       }
-      const { bytesRead } = await this.fh.read(this.buf, this.end, this.buf.length - this.end, this.base + this.end);
+      const bytesRead = readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
       if (bytesRead === 0) this.eof = true;
       this.end += bytesRead;
     }
@@ -125,8 +134,8 @@ export class CaptureReader {
     throw new NetlabError(`${this.path}: ${what} at byte ${at}`, { hint: 'the capture is damaged; check it with `netlab decode FILE --format summary`' });
   }
 
-  private async readPcapHeader(): Promise<void> {
-    if (!(await this.need(24))) this.malformed('truncated pcap file header');
+  private readPcapHeader(): void {
+    if (!this.need(24)) this.malformed('truncated pcap file header');
     const magicLe = this.buf.readUInt32LE(0);
     this.little = magicLe === PCAP_MAGIC_US || magicLe === PCAP_MAGIC_NS;
     const nano = this.u32(0) === PCAP_MAGIC_NS;
@@ -142,30 +151,30 @@ export class CaptureReader {
   }
 
   /** The next packet, or null at the end of the file. */
-  async next(): Promise<CaptureRecord | null> {
+  next(): CaptureRecord | null {
     return this.format === 'pcap' ? this.nextPcap() : this.nextPcapng();
   }
 
-  private async nextPcap(): Promise<CaptureRecord | null> {
-    if (!(await this.need(16))) return this.endOfFile();
+  private nextPcap(): CaptureRecord | null {
+    if (!this.need(16)) return this.endOfFile();
     const sec = this.u32(0);
     const frac = this.u32(4);
     const caplen = this.u32(8);
     const origLen = this.u32(12);
     const iface = this.interfaces[0]!;
     if (caplen > MAX_CAPLEN) this.malformed(`packet ${this.n + 1} claims ${caplen} captured bytes, over the ${MAX_CAPLEN} any capture tool writes`);
-    if (!(await this.need(16 + caplen))) return this.endOfFile();
+    if (!this.need(16 + caplen)) return this.endOfFile();
     this.start += 16;
     const data = this.buf.subarray(this.start, this.start + caplen);
     this.start += caplen;
     this.n++;
-    const tsNs = BigInt(sec) * 1_000_000_000n + nsFromUnits(BigInt(frac), iface.tsresol);
-    return { n: this.n, tsNs, iface, origLen, data };
+    const tsNsec = iface.tsresol.exp === 9 ? frac : frac * 1000;
+    return { n: this.n, tsSec: sec, tsNsec, iface, origLen, data };
   }
 
-  private async nextPcapng(): Promise<CaptureRecord | null> {
+  private nextPcapng(): CaptureRecord | null {
     while (true) {
-      if (!(await this.need(12))) return this.endOfFile();
+      if (!this.need(12)) return this.endOfFile();
       let type = this.u32(0);
       if (type === PCAPNG_SHB) {
         const bom = this.buf.readUInt32LE(this.start + 8);
@@ -176,7 +185,7 @@ export class CaptureReader {
       }
       const len = this.u32(4);
       if (len < 12 || len % 4 !== 0) this.malformed(`bad pcapng block length ${len}`);
-      if (!(await this.need(len))) return this.endOfFile();
+      if (!this.need(len)) return this.endOfFile();
       if (this.u32(len - 4) !== len) this.malformed(`pcapng block length ${len} does not match its trailing copy ${this.u32(len - 4)}`);
       const blockStart = this.start;
       let record: CaptureRecord | null = null;
@@ -260,9 +269,10 @@ export class CaptureReader {
     if (caplen > MAX_CAPLEN || dataOff + caplen > len - 4) this.malformed(`packet data (${caplen} bytes) overruns its ${len}-byte block`);
     this.n++;
     const tsNs = nsFromUnits(tsUnits, iface.tsresol) + (this.tsOffsetNs.get(ifId) ?? 0n);
-    this.lastTs = tsNs;
+    this.lastSec = Number(tsNs / 1_000_000_000n);
+    this.lastNsec = Number(tsNs % 1_000_000_000n);
     const data = this.buf.subarray(this.start + dataOff, this.start + dataOff + caplen);
-    return { n: this.n, tsNs, iface, origLen, data };
+    return { n: this.n, tsSec: this.lastSec, tsNsec: this.lastNsec, iface, origLen, data };
   }
 
   private readEpb(len: number): CaptureRecord {
@@ -280,8 +290,11 @@ export class CaptureReader {
     const iface = this.ifaceOrFail(0);
     const origLen = this.u32(8);
     const caplen = Math.min(origLen, len - 16, iface.snaplen || Infinity);
+    const sec = this.lastSec;
+    const nsec = this.lastNsec;
     const record = this.packet(0, 0n, caplen, origLen, 12, len);
-    record.tsNs = this.lastTs;
+    record.tsSec = this.lastSec = sec;
+    record.tsNsec = this.lastNsec = nsec;
     return record;
   }
 }

@@ -2,11 +2,12 @@
  * The annotated, merged pcapng: every point's capture merged in time order (a k-way merge that
  * holds one packet per input), one interface per capture point, and each packet the analyzer
  * matched to a hop carrying an opt_comment. Memory is constant in the number of packets (only the
- * annotations are held).
+ * annotations are held). Synchronous reads and writes: the merge is a batch step, and a promise
+ * per packet would cost more than the copying.
  */
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { NetlabError } from '../../errors.js';
-import { enhancedPacket, interfaceDescription, sectionHeader } from './blocks.js';
+import { enhancedPacketLength, interfaceDescription, sectionHeader, timestampHalves, writeEnhancedPacket } from './blocks.js';
 import { CaptureReader, type CaptureInterface, type CaptureRecord } from './reader.js';
 
 export interface PcapngPoint {
@@ -43,24 +44,38 @@ export interface PcapngWriteResult {
 const LINKTYPE_LINUX_SLL2 = 276;
 const OUT_CHUNK = 1 << 20;
 
-/** Buffered sequential writes to one file. */
+/** Buffered sequential writes to one file; blocks are encoded straight into its buffer. */
 class BlockSink {
   private buf = Buffer.alloc(OUT_CHUNK);
   private used = 0;
-  constructor(private readonly fh: FileHandle) {}
+  constructor(private readonly fd: number) {}
 
-  async write(bytes: Buffer): Promise<void> {
-    if (this.used + bytes.length > this.buf.length) await this.flush();
-    if (bytes.length > this.buf.length) {
-      await this.fh.write(bytes);
-      return;
+  /** Room for `len` bytes at the returned offset of `this.buffer`; call `commit(len)` after filling it. */
+  reserve(len: number): number {
+    if (this.used + len > this.buf.length) {
+      this.flush();
+      if (len > this.buf.length) this.buf = Buffer.alloc(len);
     }
-    bytes.copy(this.buf, this.used);
-    this.used += bytes.length;
+    return this.used;
   }
 
-  async flush(): Promise<void> {
-    if (this.used > 0) await this.fh.write(this.buf, 0, this.used);
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  commit(len: number): void {
+    this.used += len;
+  }
+
+  write(bytes: Buffer): void {
+    const at = this.reserve(bytes.length);
+    bytes.copy(this.buf, at);
+    this.commit(bytes.length);
+  }
+
+  flush(): void {
+    let off = 0;
+    while (off < this.used) off += writeSync(this.fd, this.buf, off, this.used - off);
     this.used = 0;
   }
 }
@@ -70,6 +85,17 @@ interface Source {
   order: number;
   reader: CaptureReader;
   head: CaptureRecord | null;
+  /** Packet number → UTF-8 comments, for this point. */
+  comments: Map<number, Uint8Array[]>;
+  /** Input interface index → output interface. */
+  outputs: Array<OutputInterface | undefined>;
+}
+
+interface OutputInterface {
+  id: number;
+  /** Output timestamp units per second and nanoseconds per unit. */
+  unitsPerSec: number;
+  nsPerUnit: number;
 }
 
 export function describePoint(p: PcapngPoint): string {
@@ -91,9 +117,9 @@ function interfaceBelongs(point: PcapngPoint, iface: CaptureInterface): boolean 
 }
 
 /** The next packet of this source that belongs to its point. */
-async function advance(s: Source): Promise<CaptureRecord | null> {
+function advance(s: Source): CaptureRecord | null {
   while (true) {
-    const r = await s.reader.next();
+    const r = s.reader.next();
     if (!r) return null;
     if (!interfaceBelongs(s.point, r.iface)) continue;
     if (!isSet(s.point.ifindex)) return r;
@@ -112,89 +138,97 @@ function earliest(sources: Source[]): Source | null {
   let best: Source | null = null;
   for (const s of sources) {
     if (!s.head) continue;
-    if (!best || s.head.tsNs < best.head!.tsNs || (s.head.tsNs === best.head!.tsNs && s.order < best.order)) best = s;
+    const h = s.head;
+    const b = best?.head;
+    if (!b || h.tsSec < b.tsSec || (h.tsSec === b.tsSec && (h.tsNsec < b.tsNsec || (h.tsNsec === b.tsNsec && s.order < best!.order)))) best = s;
   }
   return best;
 }
 
 export async function writeAnnotatedPcapng(out: string, points: PcapngPoint[], annotations: readonly PacketAnnotation[]): Promise<PcapngWriteResult> {
-  const byPacket = new Map<string, string[]>();
+  return writeAnnotatedPcapngSync(out, points, annotations);
+}
+
+export function writeAnnotatedPcapngSync(out: string, points: PcapngPoint[], annotations: readonly PacketAnnotation[]): PcapngWriteResult {
+  const perPoint = new Map<string, Map<number, Uint8Array[]>>(points.map((p) => [p.name, new Map()]));
   for (const a of annotations) {
-    const key = `${a.point}\u0000${a.n}`;
-    const list = byPacket.get(key);
-    if (list) list.push(a.comment);
-    else byPacket.set(key, [a.comment]);
+    const byN = perPoint.get(a.point);
+    if (!byN) continue;
+    const list = byN.get(a.n);
+    const bytes = Buffer.from(a.comment, 'utf8');
+    if (list) list.push(bytes);
+    else byN.set(a.n, [bytes]);
   }
 
   const sources: Source[] = [];
-  let fh: FileHandle | null = null;
+  let fd: number | null = null;
   try {
     for (const [order, point] of points.entries()) {
-      const reader = await CaptureReader.open(point.file);
-      const s: Source = { point, order, reader, head: null };
+      const s: Source = { point, order, reader: CaptureReader.open(point.file), head: null, comments: perPoint.get(point.name)!, outputs: [] };
       sources.push(s);
-      s.head = await advance(s);
+      s.head = advance(s);
     }
     try {
-      fh = await open(out, 'w');
+      fd = openSync(out, 'w');
     } catch (err) {
       throw new NetlabError(`cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { hint: 'choose a writable path for --pcapng', cause: err });
     }
-    const sink = new BlockSink(fh);
-    await sink.write(sectionHeader('netlab (annotated hops)'));
+    const sink = new BlockSink(fd);
+    sink.write(sectionHeader('netlab (annotated hops)'));
 
-    const outIds = new Map<string, { id: number; tsresolExp: number }>();
-    const declare = async (s: Source, iface: CaptureInterface) => {
-      const key = `${s.order}:${iface.index}`;
-      const known = outIds.get(key);
+    let interfaces = 0;
+    const declare = (s: Source, iface: CaptureInterface): OutputInterface => {
+      const known = s.outputs[iface.index];
       if (known) return known;
       const several = s.reader.interfaces.length > 1 && !isSet(s.point.ifindex) && !isSet(s.point.interfaceId);
-      const entry = { id: outIds.size, tsresolExp: outputTsresol(iface) };
-      await sink.write(
+      const tsresolExp = outputTsresol(iface);
+      const entry = { id: interfaces++, unitsPerSec: 10 ** tsresolExp, nsPerUnit: 10 ** (9 - tsresolExp) };
+      sink.write(
         interfaceDescription({
           linktype: iface.linktype,
           snaplen: iface.snaplen,
           name: several ? `${s.point.name}:${iface.name ?? iface.index}` : s.point.name,
           description: describePoint(s.point),
-          tsresolExp: entry.tsresolExp,
+          tsresolExp,
         }),
       );
-      outIds.set(key, entry);
+      s.outputs[iface.index] = entry;
       return entry;
     };
     // Every point gets its interface up front, even one that captured nothing.
-    for (const s of sources) for (const iface of s.reader.interfaces) if (interfaceBelongs(s.point, iface)) await declare(s, iface);
+    for (const s of sources) for (const iface of s.reader.interfaces) if (interfaceBelongs(s.point, iface)) declare(s, iface);
 
     let packets = 0;
     let commented = 0;
     const used = new Set<string>();
+    const none: Uint8Array[] = [];
     for (let s = earliest(sources); s; s = earliest(sources)) {
       const r = s.head!;
-      const { id, tsresolExp } = await declare(s, r.iface);
-      const key = `${s.point.name}\u0000${r.n}`;
-      const comments = byPacket.get(key) ?? [];
+      const { id, unitsPerSec, nsPerUnit } = s.outputs[r.iface.index] ?? declare(s, r.iface);
+      const comments = s.comments.get(r.n) ?? none;
       if (comments.length > 0) {
         commented++;
-        used.add(key);
+        used.add(`${s.point.name}\u0000${r.n}`);
       }
-      const units = r.tsNs / 10n ** BigInt(9 - tsresolExp);
-      await sink.write(enhancedPacket(id, units, r.data, r.origLen, comments));
+      const [high, low] = timestampHalves(r.tsSec, unitsPerSec, Math.floor(r.tsNsec / nsPerUnit));
+      const at = sink.reserve(enhancedPacketLength(r.data.length, comments));
+      sink.commit(writeEnhancedPacket(sink.buffer, at, id, high, low, r.data, r.origLen, comments));
       packets++;
-      s.head = await advance(s);
+      s.head = advance(s);
     }
-    await sink.flush();
+    sink.flush();
     const unmatched = annotations.filter((a) => !used.has(`${a.point}\u0000${a.n}`));
     const truncated = sources.flatMap((s) => (s.reader.truncatedTailAt === null ? [] : [{ file: s.point.file, at: s.reader.truncatedTailAt }]));
-    return { packets, commented, interfaces: outIds.size, unmatched, truncated };
+    return { packets, commented, interfaces, unmatched, truncated };
   } catch (err) {
-    if (fh) {
-      await fh.close();
-      fh = null;
-      await rm(out, { force: true });
+    if (fd !== null) {
+      closeSync(fd);
+      fd = null;
+      rmSync(out, { force: true });
     }
     throw err;
   } finally {
-    await fh?.close();
-    for (const s of sources) await s.reader.close();
+    if (fd !== null) closeSync(fd);
+    for (const s of sources) s.reader.close();
   }
 }

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { enhancedPacket, interfaceDescription, sectionHeader } from '../../../../analyzer/report/pcapng/blocks.js';
+import { enhancedPacket, interfaceDescription, sectionHeader, timestampHalves } from '../../../../analyzer/report/pcapng/blocks.js';
 
 /** Hex in 4-byte words, so the block layout can be read against the pcapng spec. */
 const words = (b: Buffer) => b.toString('hex').replace(/(.{8})/g, '$1 ').trim();
@@ -24,5 +25,16 @@ describe('pcapng blocks', () => {
 
   it('a packet without comments carries no options at all', () => {
     expect(enhancedPacket(0, 0n, new Uint8Array(4), 4, []).length).toBe(32 + 4);
+  });
+
+  it('splits sec * units + frac into exact 32-bit halves for any 32-bit second and unit up to 1 ns', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 2 ** 32 - 1 }), fc.constantFrom(1, 1e3, 1e6, 1e9), fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), (sec, units, f) => {
+        const frac = Math.floor(f * units);
+        const exact = BigInt(sec) * BigInt(units) + BigInt(frac);
+        expect(timestampHalves(sec, units, frac)).toEqual([Number(exact >> 32n), Number(exact & 0xffffffffn)]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

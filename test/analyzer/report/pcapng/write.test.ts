@@ -45,12 +45,12 @@ async function tsharkPackets(file: string): Promise<{ packets: TsharkPacket[]; w
 }
 
 async function countPackets(file: string, ifindex?: number): Promise<number> {
-  const reader = await CaptureReader.open(file);
+  const reader = CaptureReader.open(file);
   let n = 0;
-  for (let r = await reader.next(); r; r = await reader.next()) {
+  for (let r = reader.next(); r; r = reader.next()) {
     if (ifindex === undefined || ((r.data[4]! << 24) | (r.data[5]! << 16) | (r.data[6]! << 8) | r.data[7]!) === ifindex) n++;
   }
-  await reader.close();
+  reader.close();
   return n;
 }
 
