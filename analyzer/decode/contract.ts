@@ -75,6 +75,7 @@ function ppv2Object(p: Ppv2Record) {
   const tlvs: { type: number; length: number; value: string }[] = [];
   for (let t = p.tlvOffset, end = p.tlvOffset + p.tlvLen; p.tlvOffset >= 0 && t + 3 <= end; ) {
     const length = (p.buf[t + 1] << 8) | p.buf[t + 2];
+    if (t + 3 + length > end) break; // cut by the snap length
     tlvs.push({ type: p.buf[t], length, value: hex(p.buf, t + 3, length) });
     t += 3 + length;
   }
@@ -93,6 +94,7 @@ function ppv2Object(p: Ppv2Record) {
     crc32c: p.crcOk < 0 ? null : p.crcOk === 1 ? 'ok' : 'bad',
     awsVpceId: text(p.buf, p.awsVpceOffset, p.awsVpceLen),
     reassembled: p.reassembled,
+    truncated: p.truncated,
   };
 }
 
