@@ -20,9 +20,9 @@ export interface ReportPpv2 {
   version?: number;
   command?: string | number;
   family?: string;
-  /** The client: "ip:port", or the bare ip with `sport` beside it. */
-  src: string;
-  dst?: string;
+  /** The client: "ip:port", or the bare ip with `sport` beside it; null in a LOCAL header. */
+  src: string | null;
+  dst?: string | null;
   sport?: number;
   dport?: number;
 }

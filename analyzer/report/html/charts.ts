@@ -23,17 +23,17 @@ export function planBars(counts: Record<string, number>): Bar[] {
     .map(([key, value]) => ({ key, value, share: total > 0 ? value / total : 0 }));
 }
 
-export function renderBarChart(title: string, chart: string, counts: Record<string, number>): string {
+/** `width` in px: 560 for a scenario's own section, less for a cell of the side-by-side table. */
+export function renderBarChart(title: string, chart: string, counts: Record<string, number>, width = 560): string {
   const bars = planBars(counts);
   if (bars.length === 0) {
     return el('figure', { class: 'chart empty', 'data-chart': chart }, el('figcaption', {}, text(title)), el('p', {}, 'no flows'));
   }
-  const labelW = Math.min(300, Math.max(...bars.map((b) => b.key.length)) * 7.3 + 12);
-  const width = 560;
+  const labelW = Math.min(width * 0.45, Math.max(...bars.map((b) => b.key.length)) * 7.3 + 12);
   const barH = 20;
-  const x = scaleLinear().domain([0, Math.max(...bars.map((b) => b.value))]).nice().range([labelW, width - 90]);
+  const x = scaleLinear().domain([0, Math.max(...bars.map((b) => b.value))]).nice().range([labelW, width - 82]);
   const height = bars.length * (barH + 8) + 28;
-  const ticks = x.ticks(4).filter((t) => Number.isInteger(t)).map((t) =>
+  const ticks = x.ticks(width < 400 ? 3 : 4).filter((t) => Number.isInteger(t)).map((t) =>
     el('g', { class: 'tick' }, leaf('line', { x1: x(t), y1: 4, x2: x(t), y2: height - 20 }), el('text', { x: x(t), y: height - 6, 'text-anchor': 'middle' }, text(String(t)))),
   );
   const rows = bars.map((b, i) => {
@@ -45,7 +45,7 @@ export function renderBarChart(title: string, chart: string, counts: Record<stri
       el('title', {}, text(`${b.key}: ${b.value} (${Math.round(b.share * 100)}%)`)),
       el('text', { class: 'bar-key', x: labelW - 8, y: y + 14, 'text-anchor': 'end' }, text(keyShown)),
       leaf('rect', { class: `bar-fill ${BAR_PATTERNS[i % BAR_PATTERNS.length]}`, x: labelW, y, width: Math.max(1, x(b.value) - labelW), height: barH, fill: `url(#${BAR_PATTERNS[i % BAR_PATTERNS.length]})` }),
-      el('text', { class: 'bar-value', x: x(b.value) + 6, y: y + 14 }, text(`${b.value} (${Math.round(b.share * 100)}%)`)),
+      el('text', { class: 'bar-value', x: x(b.value) + 4, y: y + 14 }, text(`${b.value} (${Math.round(b.share * 100)}%)`)),
     );
   });
   return el(

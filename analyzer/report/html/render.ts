@@ -140,7 +140,7 @@ function scenarioSection(s: HtmlScenario, i: number, shapes: PathShape[]): strin
     'section',
     { class: 'scenario', id, 'data-scenario': title },
     el('h2', { class: i === 0 ? 'first' : null }, text(title)),
-    el('p', {}, `${report.summary.flows} flows. Client IP at the backend: ${verdictWords(report)}.`),
+    el('p', {}, `${report.summary.flows} flows${text(healthCheckNote(report))}. Client IP at the backend: ${verdictWords(report)}.`),
     ...figures,
     el('h3', {}, 'Distribution'),
     el(
@@ -153,7 +153,16 @@ function scenarioSection(s: HtmlScenario, i: number, shapes: PathShape[]): strin
   );
 }
 
+const clientFlows = (report: ContractReport) => report.flows.filter((f) => !f.healthCheck);
+
+function healthCheckNote(report: ContractReport): string {
+  const n = report.flows.length - clientFlows(report).length;
+  return n > 0 ? ` (+ ${n} health-check connection${n === 1 ? '' : 's'})` : '';
+}
+
 function comparison(scenarios: HtmlScenario[], shapes: PathShape[][]): string {
+  // Charts sized for their cell, so their text stays at reading size instead of being scaled down.
+  const cellWidth = Math.max(240, Math.min(560, Math.floor(1060 / scenarios.length) - 16));
   const head = el('tr', {}, el('th', { style: 'width:150px' }, ''), ...scenarios.map((s, i) => el('th', { 'data-scenario': titleOf(s, i) }, text(titleOf(s, i)))));
   const row = (label: string, cls: string, cells: string[]) =>
     el('tr', { class: cls }, el('th', {}, text(label)), ...cells.map((c) => el('td', {}, c)));
@@ -170,14 +179,17 @@ function comparison(scenarios: HtmlScenario[], shapes: PathShape[][]): string {
         'tbody',
         {},
         row('verdict: client IP at backend', 'verdict-row', scenarios.map((s) => verdictWords(s.report))),
-        row('LB decisions per flow', 'lb-row', scenarios.map((s) => text(lbDecisionText(s.report.flows)))),
-        row('cross-node flows', 'cross-row', scenarios.map((s) => text(`${s.report.flows.filter((f) => f.verdict.crossNode).length} of ${s.report.flows.length}`))),
+        row('LB decisions per flow', 'lb-row', scenarios.map((s) => text(lbDecisionText(clientFlows(s.report))))),
+        row('cross-node flows', 'cross-row', scenarios.map((s) => {
+          const flows = clientFlows(s.report);
+          return text(`${flows.filter((f) => f.verdict.crossNode).length} of ${flows.length}${healthCheckNote(s.report)}`);
+        })),
         row('most common path', 'path-row', scenarios.map((_, i) => {
-          const shape = shapeOf(i);
+          const shape = mainShape(shapes[i]!.filter((sh) => !sh.representative.healthCheck)) ?? shapeOf(i);
           return shape ? el('span', { class: 'mono' }, text(pathText(shape))) : '–';
         })),
-        row('backend pods', 'backends-row', scenarios.map((s) => renderBarChart('requests per pod', 'backends', s.report.summary.backends))),
-        row('source IP seen by backend', 'source-row', scenarios.map((s) => renderBarChart('source IP', 'source-seen', s.report.summary.sourceSeenByBackend))),
+        row('backend pods', 'backends-row', scenarios.map((s) => renderBarChart('requests per pod', 'backends', s.report.summary.backends, cellWidth))),
+        row('source IP seen by backend', 'source-row', scenarios.map((s) => renderBarChart('source IP', 'source-seen', s.report.summary.sourceSeenByBackend, cellWidth))),
       ),
     ),
   );

@@ -84,8 +84,9 @@ function compare(prev: { src: Address; dst: Address } | null, src: Address, dst:
 function ppv2Text(hop: ReportHop): string | null {
   if (!hop.ppv2) return null;
   const command = hop.ppv2.command === 0 || hop.ppv2.command === 'LOCAL' || hop.ppv2.command === 'local' ? 'LOCAL' : 'PROXY';
+  if (command === 'LOCAL' || hop.ppv2.src === null) return `PPv2 ${command}`;
   const client = hop.ppv2.sport === undefined ? hop.ppv2.src : formatAddress({ ip: hop.ppv2.src, port: String(hop.ppv2.sport) });
-  return command === 'LOCAL' ? 'PPv2 LOCAL' : `PPv2 PROXY client ${client}`;
+  return `PPv2 PROXY client ${client}`;
 }
 
 /** The reverse translation a reply meets where the request met `translation`. */

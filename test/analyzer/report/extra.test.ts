@@ -16,6 +16,80 @@ import { TestNetns } from '../../helpers/netns.js';
 const ARTIFACTS = path.resolve('test-artifacts');
 const REQUESTS = 4;
 
+/**
+ * Writes the annotated pcapng for `result` and checks, with tshark and with netlab's decoder, that
+ * every hop of every flow (request and reply) has its comment on a packet of its point whose
+ * addresses are that hop's, that tshark prints no warning, and that every point is one interface.
+ */
+async function checkAnnotatedPcapng(result: AnalysisResult, baseDir: string, out: string): Promise<number> {
+  const written = await writeExtraReports(result, { pcapng: out, baseDir });
+  expect(written.pcapng!.unmatched).toEqual([]);
+
+  const t = await run('tshark', ['-n', '-r', out, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=|',
+    '-e', 'frame.number', '-e', 'frame.interface_name', '-e', 'frame.comment', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'ip.dst', '-e', 'tcp.dstport']);
+  expect(t.stderr.split('\n').filter((l) => l.trim() && !/^Running as user "root"/.test(l))).toEqual([]);
+  const frames = t.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+
+  // netlab's decoder does not surface opt_comment: its packets pair with tshark's by frame number.
+  // A tunnelled packet is compared by its inner addresses, as the analysis reports them.
+  type Addrs = { src: string; dst: string; sport: number; dport: number };
+  const decoded: Array<{ iface: number; addr: string }> = [];
+  const summary = await decodeFile(out, (rec) => {
+    const outer = recordToContract(rec) as Addrs & { inner: Addrs | null };
+    const c = outer.inner ?? outer;
+    decoded.push({ iface: rec.interfaceId, addr: `${c.src}:${c.sport} → ${c.dst}:${c.dport}` });
+  });
+  expect(decoded).toHaveLength(frames.length);
+  expect(summary.interfaces.map((i) => i.name).sort()).toEqual(result.points.map((p) => p.name).sort());
+
+  // Comment → the packets carrying it (a PPv2 comment repeats at every point the header passes).
+  const byTshark = new Map<string, Array<{ iface: string; addr: string }>>();
+  const byDecoder = new Map<string, Array<{ iface: string; addr: string }>>();
+  const add = (m: typeof byTshark, c: string, v: { iface: string; addr: string }) => m.set(c, [...(m.get(c) ?? []), v]);
+  const innermost = (field: string | undefined) => (field ?? '').split('|').at(-1);
+  frames.forEach(([, iface, comments, sip, sport, dip, dport], i) => {
+    for (const c of comments ? comments.split('|') : []) {
+      add(byTshark, c, { iface: iface!, addr: `${innermost(sip)}:${sport} → ${innermost(dip)}:${dport}` });
+      add(byDecoder, c, { iface: summary.interfaces.find((x) => x.id === decoded[i]!.iface)?.name ?? '', addr: decoded[i]!.addr });
+    }
+  });
+
+  const annotations = annotate(result);
+  let checked = 0;
+  for (const f of result.flows) {
+    for (const [list, reply] of [[f.hops, false], [f.replyHops, true]] as const) {
+      list.forEach((h, i) => {
+        const prefix = `${f.id}${reply ? ' reply' : ''} hop ${i + 1}:`;
+        const a = annotations.find((x) => x.point === h.point && x.comment.startsWith(prefix));
+        expect(a, `${prefix} at ${h.point}`).toBeDefined();
+        for (const seen of [byTshark.get(a!.comment), byDecoder.get(a!.comment)]) {
+          expect(seen, a!.comment).toEqual([{ iface: h.point, addr: `${h.src} → ${h.dst}` }]);
+        }
+        checked++;
+      });
+      for (const h of list.filter((x) => x.ppv2)) {
+        const a = annotations.find((x) => x.point === h.point && x.n === h.ppv2!.n && x.comment.startsWith(`${f.id}: PPv2`));
+        expect(byTshark.get(a!.comment)?.map((x) => x.iface), a!.comment).toContain(h.point);
+      }
+    }
+  }
+  return checked;
+}
+
+describe.each(['instance-cluster', 'local-policy', 'ppv2-proxy', 'vxlan', 'dnat-only'])('annotated pcapng of the lab captures in fixtures/analyze/%s', (name) => {
+  it('has every hop comment on the right packet, per tshark and netlab decode', async () => {
+    const dir = `fixtures/analyze/${name}`;
+    const result = await analyze({ dir });
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'netlab-annotated-')), `${name}.pcapng`);
+    try {
+      const checked = await checkAnnotatedPcapng(result, dir, out);
+      expect(checked).toBeGreaterThanOrEqual(result.flows.length * 4);
+    } finally {
+      rmSync(path.dirname(out), { recursive: true, force: true });
+    }
+  });
+});
+
 describe('writeExtraReports on a real lab run (client → nlb DNAT → node DNAT+SNAT → pod)', () => {
   const lab = new TestNetns();
   const dir = mkdtempSync(path.join(tmpdir(), 'netlab-extra-'));
@@ -44,54 +118,21 @@ describe('writeExtraReports on a real lab run (client → nlb DNAT → node DNAT
 
   it('the pcapng carries every hop comment on the packet with that hop\'s addresses, per tshark and netlab decode', async () => {
     const out = path.join(dir, 'annotated.pcapng');
-    const written = await writeExtraReports(result, { pcapng: out, baseDir: dir });
-    expect(written.pcapng!.unmatched).toEqual([]);
+    await checkAnnotatedPcapng(result, dir, out);
     copyFileSync(out, path.join(ARTIFACTS, 'mini-instance.annotated.pcapng'));
+  });
 
-    const t = await run('tshark', ['-n', '-r', out, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=|',
-      '-e', 'frame.number', '-e', 'frame.interface_name', '-e', 'frame.comment', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'ip.dst', '-e', 'tcp.dstport']);
-    expect(t.stderr.split('\n').filter((l) => l.trim() && !/^Running as user "root"/.test(l))).toEqual([]);
-    const byTshark = new Map<string, { iface: string; addr: string }>();
-    for (const line of t.stdout.split('\n').filter(Boolean)) {
-      const [, iface, comments, sip, sport, dip, dport] = line.split('\t');
-      for (const c of comments ? comments.split('|') : []) byTshark.set(c, { iface: iface!, addr: `${sip}:${sport} → ${dip}:${dport}` });
-    }
-
-    const byDecoder = new Map<string, { iface: string; addr: string }>();
-    const comments: Array<{ ifaceId: number; comments: string[]; addr: string }> = [];
-    const summary = await decodeFile(out, (rec) => {
-      const c = recordToContract(rec) as { src: string; dst: string; sport: number; dport: number };
-      comments.push({ ifaceId: rec.interfaceId, comments: [], addr: `${c.src}:${c.sport} → ${c.dst}:${c.dport}` });
-    });
-    // netlab's decoder does not surface opt_comment: pair its packets with tshark's by frame number.
-    const frames = t.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
-    expect(frames).toHaveLength(comments.length);
-    frames.forEach((f, i) => {
-      for (const c of f[2] ? f[2].split('|') : []) {
-        const name = summary.interfaces.find((x) => x.id === comments[i]!.ifaceId)?.name ?? '';
-        byDecoder.set(c, { iface: name, addr: comments[i]!.addr });
-      }
-    });
-
-    const annotations = annotate(result);
-    expect(annotations.length).toBeGreaterThanOrEqual(REQUESTS * 4);
-    let checked = 0;
-    for (const f of result.flows) {
-      for (const [list, reply] of [[f.hops, false], [f.replyHops, true]] as const) {
-        list.forEach((h, i) => {
-          const prefix = `${f.id}${reply ? ' reply' : ''} hop ${i + 1}:`;
-          const a = annotations.find((x) => x.point === h.point && x.comment.startsWith(prefix));
-          expect(a, `${prefix} at ${h.point}`).toBeDefined();
-          for (const seen of [byTshark.get(a!.comment), byDecoder.get(a!.comment)]) {
-            expect(seen, a!.comment).toEqual({ iface: h.point, addr: `${h.src} → ${h.dst}` });
-          }
-          checked++;
-        });
-      }
-    }
-    expect(checked).toBeGreaterThanOrEqual(REQUESTS * 8);
-    // The worker's -i any capture became two interfaces, as the analysis split it.
-    expect(summary.interfaces.map((i) => i.name).sort()).toEqual(result.points.map((p) => p.name).sort());
+  it('netlab analyze DIR --html F --pcapng F writes both and says so on stderr', async () => {
+    const html = path.join(dir, 'cli.html');
+    const pcapng = path.join(dir, 'cli.pcapng');
+    const r = await run('node', ['dist/cli/main.js', 'analyze', dir, '--html', html, '--pcapng', pcapng], { allowFailure: true });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain(`netlab: wrote ${html}`);
+    expect(r.stderr).toMatch(new RegExp(`netlab: wrote ${pcapng} \\(\\d+ packets on 5 interfaces, \\d+ with hop comments\\)`));
+    expect(readFileSync(html, 'utf8')).toContain('<svg class="sequence"');
+    const bad = await run('node', ['dist/cli/main.js', 'analyze', dir, '--pcapng', path.join(dir, 'no-such-dir', 'x.pcapng')], { allowFailure: true });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^netlab: cannot write .*x\.pcapng: ENOENT — choose a writable path for --pcapng$/);
   });
 
   it('the HTML draws each flow\'s hops as arrows with the analysis\'s addresses, in headless chromium', async () => {

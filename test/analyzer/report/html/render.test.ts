@@ -1,11 +1,18 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyze } from '../../../../analyzer/analyze.js';
 import type { ContractReport, ReportFlow, TargetHealthSample } from '../../../../analyzer/report/contract.js';
+import { toContractJson } from '../../../../analyzer/report/json.js';
 import { renderHtml, type HtmlScenario } from '../../../../analyzer/report/html/index.js';
 import { launchChromium, type Browser } from '../../../helpers/chromium.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
+
+/** Real lab runs: the analyzer's committed captures (fixtures/analyze/<case>, see docs/analyze.md). */
+async function fromLabCaptures(cases: string[]): Promise<HtmlScenario[]> {
+  return Promise.all(cases.map(async (c) => ({ scenario: c, report: toContractJson(await analyze({ dir: `fixtures/analyze/${c}` })) as ContractReport })));
+}
 
 // SAMPLE FIXTURES: hand-written in the CONTRACT.md shape, not captured (see their README).
 function handWritten(): HtmlScenario[] {
@@ -141,6 +148,24 @@ describe('renderHtml in headless chromium', () => {
       }
     }
   }
+
+  it('draws one arrow per hop with the analysis\'s addresses: real lab captures, scenarios side by side', async () => {
+    const scenarios = await fromLabCaptures(['instance-cluster', 'local-policy', 'ppv2-proxy', 'vxlan']);
+    const { page, outside } = await open('report-lab-captures', scenarios);
+    const shapes = await readShapes(page);
+    expect(shapes.length).toBeGreaterThanOrEqual(scenarios.length);
+    checkAgainstReports(shapes, scenarios);
+    // The lessons, read off the page: instance+Cluster loses the client IP, Local keeps it, PPv2 carries it.
+    const verdicts = await page.$$eval('table.compare tr.verdict-row td', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(verdicts.map((v) => v.split(' ')[0])).toEqual(['lost', 'peer', 'ppv2', 'lost']);
+    // PPv2 markers sit on the proxied hops of the ppv2 scenario only.
+    const ppv2Arrows = shapes.flatMap((d) => d.arrows.filter((a) => a.ppv2).map(() => d.scenario));
+    expect(new Set(ppv2Arrows)).toEqual(new Set(['ppv2-proxy']));
+    expect(outside).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'report-lab-captures.png'), fullPage: true });
+    await page.close();
+  });
 
   it('draws one arrow per hop with the report\'s addresses (hand-written sample reports)', async () => {
     const scenarios = handWritten();
