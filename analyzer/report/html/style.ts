@@ -35,7 +35,8 @@ svg .lb-marker { fill: var(--paper); stroke: var(--ink); stroke-width: 2; }
 svg .ppv2-marker rect { fill: var(--paper); stroke: var(--ink); stroke-width: 1.2; } svg .ppv2-marker text { font-size: 10px; font-weight: 700; }
 svg .bar-fill, svg .span-fill { stroke: var(--ink); stroke-width: 1; }
 svg .tick line { stroke: #d0d7de; } svg .tick text, svg text.tick { fill: var(--muted); font-size: 11px; }
-svg .bar-value { font-weight: 600; } svg .span-label { font-size: 11px; }
+svg .bar-value { font-weight: 600; }
+svg .span-label { font-size: 11px; paint-order: stroke; stroke: var(--paper); stroke-width: 3px; stroke-linejoin: round; }
 ul.transitions { font-size: 12.5px; columns: 2; margin: 4px 0; }
 .note { color: var(--muted); font-size: 13px; }
 @media print {
