@@ -6,7 +6,8 @@ import { analyze } from '../../../analyzer/analyze.js';
 import { decodeFile, recordToContract } from '../../../analyzer/decode/index.js';
 import type { AnalysisResult } from '../../../analyzer/hops/types.js';
 import { annotate } from '../../../analyzer/report/annotate.js';
-import { writeExtraReports } from '../../../analyzer/report/extra.js';
+import { pcapngPointsFor, writeExtraReports } from '../../../analyzer/report/extra.js';
+import type { PointInfo } from '../../../analyzer/hops/types.js';
 import { toContractJson } from '../../../analyzer/report/json.js';
 import { run } from '../../../cluster/exec/exec.js';
 import { launchChromium } from '../../helpers/chromium.js';
@@ -75,6 +76,36 @@ async function checkAnnotatedPcapng(result: AnalysisResult, baseDir: string, out
   }
   return checked;
 }
+
+describe('pcapngPointsFor', () => {
+  const point = (over: Partial<PointInfo>): PointInfo => ({
+    name: 'x', role: 'node', node: null, pod: null, namespace: null, interface: null, file: 'x.pcap', part: null,
+    linktype: 1, actor: 'kube-proxy', host: 'x', packets: 1, ...over,
+  });
+
+  it('reads each point from its file, keeping only its part of a shared -i any or multi-interface file', () => {
+    const points = pcapngPointsFor(
+      {
+        points: [
+          point({ name: 'client', role: 'client', file: 'client.pcap' }),
+          point({ name: 'worker:eth0', node: 'worker', interface: 'eth0', file: 'worker.pcap', linktype: 276, part: 2 }),
+          point({ name: 'worker:veth-a', node: 'worker', interface: 'veth-a', file: 'worker.pcap', linktype: 276, part: 5 }),
+          point({ name: 'gw', file: 'gw.pcapng', part: null }),
+          point({ name: 'gw:if1', file: 'gw.pcapng', part: 1 }),
+        ],
+      } as AnalysisResult,
+      '/caps',
+    );
+    expect(points.map(({ name, file, ifindex, interfaceId }) => ({ name, file, ifindex, interfaceId }))).toEqual([
+      { name: 'client', file: '/caps/client.pcap', ifindex: null, interfaceId: null },
+      { name: 'worker:eth0', file: '/caps/worker.pcap', ifindex: 2, interfaceId: null },
+      { name: 'worker:veth-a', file: '/caps/worker.pcap', ifindex: 5, interfaceId: null },
+      // The analyzer leaves a multi-interface pcapng's interface 0 unsplit: it is that point's part.
+      { name: 'gw', file: '/caps/gw.pcapng', ifindex: null, interfaceId: 0 },
+      { name: 'gw:if1', file: '/caps/gw.pcapng', ifindex: null, interfaceId: 1 },
+    ]);
+  });
+});
 
 describe.each(['instance-cluster', 'local-policy', 'ppv2-proxy', 'vxlan', 'dnat-only'])('annotated pcapng of the lab captures in fixtures/analyze/%s', (name) => {
   it('has every hop comment on the right packet, per tshark and netlab decode', async () => {
