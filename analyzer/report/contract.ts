@@ -36,6 +36,8 @@ export interface ReportHop {
   translation: Translation;
   by?: string | null;
   ppv2?: ReportPpv2 | null;
+  /** Outer addresses when the packet was tunnelled (VXLAN, Geneve, IP-in-IP) at this point. */
+  tunnel?: { kind: string; src: string; dst: string } | null;
   /** Not in CONTRACT.md yet: an analyzer that reports reply packets marks them here. */
   direction?: 'request' | 'reply';
 }

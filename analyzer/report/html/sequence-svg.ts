@@ -63,6 +63,7 @@ export function describeArrow(a: PlannedArrow): string {
   if (changed.length > 0) parts.push(`(${changed.join('+')} rewritten)`);
   if (a.lbDecision) parts.push('◆ LB decision');
   if (a.ppv2) parts.push(`▣ ${a.ppv2}`);
+  if (a.tunnel) parts.push(`[outer: ${a.tunnel}]`);
   if (a.derived) parts.push('[derived]');
   return parts.join(' ');
 }

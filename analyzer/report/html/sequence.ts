@@ -35,6 +35,8 @@ export interface PlannedArrow {
   ppv2: string | null;
   /** A reply reconstructed from the request hops (conntrack reverses each translation). */
   derived: boolean;
+  /** "vxlan 172.18.0.3 → 172.18.0.4" when the packet travelled inside a tunnel here. */
+  tunnel: string | null;
 }
 
 export interface PathShape {
@@ -151,6 +153,7 @@ function arrowsFor(hops: ReportHop[], direction: 'request' | 'reply', derived: b
       lbDecision: lbHops.has(i),
       ppv2: ppv2Text(hop),
       derived,
+      tunnel: hop.tunnel ? `${hop.tunnel.kind} ${hop.tunnel.src} → ${hop.tunnel.dst}` : null,
     };
     prev = { src, dst, point: hop.point };
     return arrow;

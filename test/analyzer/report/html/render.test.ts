@@ -161,6 +161,10 @@ describe('renderHtml in headless chromium', () => {
     // PPv2 markers sit on the proxied hops of the ppv2 scenario only.
     const ppv2Arrows = shapes.flatMap((d) => d.arrows.filter((a) => a.ppv2).map(() => d.scenario));
     expect(new Set(ppv2Arrows)).toEqual(new Set(['ppv2-proxy']));
+    // The VXLAN hop names its outer addresses, node to node.
+    const encap = await page.$$eval('section[data-scenario="vxlan"] g.arrow[data-translation="encap"] text.what', (ts) => ts.map((t) => t.textContent));
+    expect(encap.length).toBeGreaterThan(0);
+    for (const what of encap) expect(what).toMatch(/\[outer: vxlan 172\.18\.0\.\d+ → 172\.18\.0\.\d+\]/);
     expect(outside).toEqual([]);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
     await page.screenshot({ path: path.join(ARTIFACTS, 'report-lab-captures.png'), fullPage: true });
