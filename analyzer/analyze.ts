@@ -108,6 +108,7 @@ export async function analyze(input: AnalyzeInput): Promise<AnalysisResult> {
         namespace: mp.namespace ?? null,
         interface: ifname ?? mp.interface ?? null,
         file: mp.file,
+        part: split >= 0 ? split : null,
         linktype: rec.linktype,
         actor: mp.actor ?? DEFAULT_ACTOR[mp.role],
         host,

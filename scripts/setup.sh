@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(iproute2 iptables tcpdump conntrack libpcap-dev bpftrace tshark curl python3 make g++)
+# chromium: the HTML report test renders the report headless (playwright-core drives it).
+PKGS=(iproute2 iptables tcpdump conntrack libpcap-dev bpftrace tshark curl python3 make g++ chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -16,6 +16,8 @@ export interface PointInfo {
   interface: string | null;
   /** The capture file (path as given) and, for split files, which part of it. */
   file: string;
+  /** The part of a shared file this point is: SLL2 interface index or pcapng interface id; null for the whole file. */
+  part: number | null;
   linktype: number | null;
   /** Who rewrites packets in this point's namespace (nlb, kube-proxy, gateway…). */
   actor: string;

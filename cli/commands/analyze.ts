@@ -4,6 +4,7 @@ import path from 'node:path';
 import { analyze, type AnalyzeInput } from '../../analyzer/analyze.js';
 import { UsageError } from '../../analyzer/errors.js';
 import type { Warning } from '../../analyzer/hops/types.js';
+import { reportExtras, writeExtraReports } from '../../analyzer/report/extra.js';
 import { toContractJson } from '../../analyzer/report/json.js';
 import { renderMarkdown, renderText } from '../../analyzer/report/table.js';
 
@@ -40,13 +41,12 @@ function warningLine(w: Warning): string {
 
 export async function run(inputs: string[], opts: AnalyzeCliOptions): Promise<number> {
   if (opts.json && opts.markdown) throw new UsageError('--json and --markdown exclude each other', 'pick one output format');
-  if (opts.html || opts.pcapng) {
-    throw new UsageError(`${opts.html ? '--html' : '--pcapng'} is not built yet (the report stage writes it from analyze() + annotate())`, 'run without it');
-  }
-  const result = await analyze(parseInputs(inputs));
+  const input = parseInputs(inputs);
+  const result = await analyze(input);
   if (opts.json) process.stdout.write(`${JSON.stringify(toContractJson(result), null, 2)}\n`);
   else if (opts.markdown) process.stdout.write(renderMarkdown(result));
   else process.stdout.write(renderText(result));
   for (const w of result.warnings) process.stderr.write(warningLine(w));
+  reportExtras(await writeExtraReports(result, { html: opts.html, pcapng: opts.pcapng, baseDir: input.dir ?? '.' }));
   return result.warnings.some((w) => w.severity === 'unusable') ? 2 : 0;
 }

@@ -1,0 +1,2 @@
+export { renderHtml, type HtmlReportInput, type HtmlScenario } from './render.js';
+export { planPathShapes, type PathShape, type PlannedArrow } from './sequence.js';
