@@ -2,7 +2,6 @@
  * Service (+ annotations) + nodes + pods → the load balancer the AWS Load Balancer Controller would
  * build. Pure: same input, same plan; nothing here touches the system.
  */
-import type { V1Node, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import {
   ANNOTATION,
   NLB_LOAD_BALANCER_CLASS,
@@ -16,6 +15,9 @@ import {
 import { instanceId, loadBalancerDnsName, loadBalancerName, targetGroupArn, targetGroupName } from './names.js';
 import type {
   HealthCheckPlan,
+  Node as V1Node,
+  Pod as V1Pod,
+  Service as V1Service,
   HealthCheckProtocol,
   LoadBalancerPlan,
   PlanInput,
@@ -264,6 +266,8 @@ export function registrablePods(service: V1Service, pods: readonly V1Pod[]): V1P
     return conditions.find((c) => c.type === 'Ready')?.status === 'True';
   });
 }
+
+type V1ServicePort = NonNullable<NonNullable<V1Service['spec']>['ports']>[number];
 
 function resolveTargetPort(port: V1ServicePort, pod: V1Pod): number | undefined {
   const target = port.targetPort ?? port.port;

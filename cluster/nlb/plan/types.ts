@@ -1,6 +1,23 @@
 /** The NLB plan: what the AWS Load Balancer Controller would create for one Service, as plain data. */
-import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { ServiceEvent } from './annotations.js';
+
+/**
+ * A client-node type as it reads back from JSON (the lab's state file): Dates are RFC 3339
+ * strings. The kind provider's objects from the API server fit too, once serialized.
+ */
+export type Json<T> = T extends Date
+  ? string
+  : T extends (infer U)[]
+    ? Json<U>[]
+    : T extends object
+      ? { [K in keyof T]: Json<T[K]> }
+      : T;
+
+export type Service = Json<V1Service>;
+export type Node = Json<V1Node>;
+export type Pod = Json<V1Pod>;
+export type Namespace = Json<V1Namespace>;
 
 export type TargetType = 'instance' | 'ip';
 export type Scheme = 'internet-facing' | 'internal';
@@ -13,10 +30,10 @@ export interface PlanInput {
   region: string;
   /** Lab-wide divisor for health-check and drain timers (1 = real AWS timing). */
   timeScale: number;
-  service: V1Service;
-  nodes: readonly V1Node[];
+  service: Service;
+  nodes: readonly Node[];
   /** Pods of the Service's namespace (others are ignored). */
-  pods: readonly V1Pod[];
+  pods: readonly Pod[];
   /** Zones the load balancer has subnets in; defaults to the zones of the nodes. */
   zones?: readonly string[];
 }

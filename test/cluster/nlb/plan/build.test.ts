@@ -123,7 +123,7 @@ describe('planLoadBalancer', () => {
     const pods = [
       pod('gated', '10.244.1.8', 'worker', { ready: false, containersReady: true }),
       pod('starting', '10.244.1.9', 'worker', { ready: false }),
-      { ...pod('leaving', '10.244.2.9', 'worker2'), metadata: { ...pod('leaving', '10.244.2.9', 'worker2').metadata, deletionTimestamp: new Date(0) } },
+      { ...pod('leaving', '10.244.2.9', 'worker2'), metadata: { ...pod('leaving', '10.244.2.9', 'worker2').metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } },
     ];
     const plan = planOf(service({ [`${A}aws-load-balancer-type`]: 'nlb-ip' }), { pods });
     expect(plan.targetGroups[0]!.targets.map((t) => t.pod)).toEqual(['default/gated']);

@@ -1,5 +1,5 @@
 /** Small Kubernetes objects for the NLB plan tests: a kind-like cluster of one control plane and two workers. */
-import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { Node as V1Node, Pod as V1Pod, Service as V1Service } from '../../../../cluster/nlb/plan/types.js';
 
 export function node(name: string, ip: string, zone: string, extraLabels: Record<string, string> = {}): V1Node {
   return {
