@@ -17,10 +17,11 @@ export interface MiniPod { name: string; netns: string; ip: string; node: MiniNo
 const SERVER = `
 const net = require('node:net');
 const port = Number(process.argv[2]);
+const name = process.argv[3];
 net.createServer((s) => {
   let got = Buffer.alloc(0); let done = false;
   const answer = () => { if (done) return; done = true;
-    s.write('peer=' + s.remoteAddress + ':' + s.remotePort + ' first=' + got.subarray(0, 64).toString('hex') + '\\n'); };
+    s.write('peer=' + s.remoteAddress + ':' + s.remotePort + ' first=' + got.subarray(0, 64).toString('hex') + ' pod=' + name + '\\n'); };
   s.on('data', (c) => { got = Buffer.concat([got, c]);
     // A PPv2 header (whose signature holds newlines) comes first; the client's line follows it.
     const sig = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
@@ -83,7 +84,7 @@ export class MiniLab {
     await ip(null, [`netns add ${netns}`]);
     await ip(node.netns, [`link add ${veth} type veth peer name eth0 netns ${netns}`, `addr add ${node.gw}/32 dev ${veth}`, `link set ${veth} up`, `route add ${podIp}/32 dev ${veth} scope host`]);
     await ip(netns, ['link set lo up', `addr add ${podIp}/24 dev eth0`, 'link set eth0 up', `route add ${node.gw}/32 dev eth0 scope link`, `route replace ${node.podCIDR} via ${node.gw} dev eth0 src ${podIp}`, `route add default via ${node.gw} dev eth0`]);
-    const child = spawn(process.execPath, [path.join(this.dir, 'server.cjs'), String(port)], { netns, detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', cleanup: false });
+    const child = spawn(process.execPath, [path.join(this.dir, 'server.cjs'), String(port), name], { netns, detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', cleanup: false });
     child.catch(() => undefined);
     child.unref();
     if (child.pid) this.pids.push(child.pid);

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, spawn } from '../../../../cluster/exec/exec.js';
+import { spawn } from '../../../../cluster/exec/exec.js';
 import { readJson, writeJsonAtomic, type ZoneConfig, type ZoneStatus } from '../../../../cluster/nlb/agent/files.js';
 import { ensureNodeReturnRouting, ensureZoneNode, setLoadBalancerAddresses } from '../../../../cluster/nlb/dataplane/apply.js';
 import { allocateAddresses, zoneNodes, type ZoneNode } from '../../../../cluster/nlb/dataplane/topology.js';
@@ -130,7 +130,7 @@ describe('NLB data plane (real namespaces, real packets)', () => {
   it('ip targets without PPv2: kernel NAT, the pod sees the NLB private IP; zone a only reaches zone a', async () => {
     const a = book[ipMode.name]!['lab-1a']!;
     const answers = await Promise.all(Array.from({ length: 6 }, () => clientRequest(lab.client, a.publicIp, 80)));
-    for (const line of answers) expect(line).toMatch(new RegExp(`^peer=${a.privateIp.replaceAll('.', '\\.')}:\\d+ first=68656c6c6f0a`));
+    for (const line of answers) expect(line).toMatch(new RegExp(`^peer=${a.privateIp.replaceAll('.', '\\.')}:\\d+ first=68656c6c6f0a pod=a$`));
     // Every flow went to the zone's only pod: the server saw no PPv2 header (first bytes "hello\n").
     const b = book[ipMode.name]!['lab-1b']!;
     expect(await clientRequest(lab.client, b.publicIp, 80)).toMatch(new RegExp(`^peer=${b.privateIp.replaceAll('.', '\\.')}:`));
@@ -157,33 +157,38 @@ describe('NLB data plane (real namespaces, real packets)', () => {
       expect(hex.slice(40, 48)).toBe(Buffer.from(a.publicIp.split('.').map(Number)).toString('hex'));
       expect(parseInt(hex.slice(52, 56), 16)).toBe(82);
       expect(hex.slice(56, 68)).toBe('68656c6c6f0a'); // then the client's own bytes
-      seen.add(line.includes(podA.ip) ? 'a' : 'x');
+      seen.add(/ pod=(\w+)$/.exec(line)![1]!);
     }
+    // The flow hash spreads 16 connections over both pods (each is 1/2: missing one is 2^-15).
+    expect([...seen].sort()).toEqual(['a', 'b']);
     const status = await readJson<ZoneStatus>(statusOf(zns[0]!));
     expect(status!.listeners.find((l) => l.loadBalancer === ppv2.name)!.mode).toBe('proxy');
   });
 
-  it('draining: a removed target keeps its open connection for the deregistration delay, gets no new flow, then is gone', async () => {
-    const delayed = plan(svc('drain', 83, { [`${A}aws-load-balancer-target-group-attributes`]: 'deregistration_delay.timeout_seconds=60,deregistration_delay.connection_termination.enabled=true', [`${A}aws-load-balancer-attributes`]: 'load_balancing.cross_zone.enabled=true' }), [podA, podB]);
-    await publish([ipMode, preserve, ppv2, delayed]);
+  it('draining: a removed target keeps its open connection for the deregistration delay, gets no new flow, then is reset', async () => {
+    const attrs = { [`${A}aws-load-balancer-target-group-attributes`]: 'deregistration_delay.timeout_seconds=60,deregistration_delay.connection_termination.enabled=true', [`${A}aws-load-balancer-attributes`]: 'load_balancing.cross_zone.enabled=true' };
+    const onlyA = plan(svc('drain', 83, attrs), [podA]);
+    await publish([ipMode, preserve, ppv2, onlyA]);
     const za = zns[0]!;
-    await waitFor('drain targets healthy', async () => Object.values(await targetStates(za, delayed.name)).filter((s) => s === 'healthy').length === 2);
-    const a = book[delayed.name]!['lab-1a']!;
-    // Find a connection that lands on pod a: open long connections until one's first bytes came from pod a's route.
+    await waitFor('pod a healthy', async () => (await targetStates(za, onlyA.name))[podA.ip] === 'healthy');
+    const a = book[onlyA.name]!['lab-1a']!;
+    // 60 s / time scale 20 = 3 s of draining; the connection pings every 200 ms for 5 s.
     const long = longConnection(lab.client, a.publicIp, 83, 5000);
     await new Promise((r) => setTimeout(r, 400));
-    // Remove pod a (and keep pod b): pod a drains for 60 s / 20 = 3 s.
-    await publish([ipMode, preserve, ppv2, plan(svc('drain', 83, { [`${A}aws-load-balancer-target-group-attributes`]: 'deregistration_delay.timeout_seconds=60,deregistration_delay.connection_termination.enabled=true', [`${A}aws-load-balancer-attributes`]: 'load_balancing.cross_zone.enabled=true' }), [podB])]);
-    await waitFor('pod a draining', async () => (await targetStates(za, delayed.name))[podA.ip] === 'draining');
+    await publish([ipMode, preserve, ppv2, plan(svc('drain', 83, attrs), [podB])]);
+    await waitFor('pod a draining', async () => (await targetStates(za, onlyA.name))[podA.ip] === 'draining');
     const status = await readJson<ZoneStatus>(statusOf(za));
-    const drainingA = status!.targets.find((t) => t.loadBalancer === delayed.name && t.ip === podA.ip)!;
-    expect(drainingA).toMatchObject({ reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' });
-    // New flows: all to pod b.
+    expect(status!.targets.find((t) => t.loadBalancer === onlyA.name && t.ip === podA.ip)).toMatchObject({
+      state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress',
+    });
+    // New flows go to pod b only (pod b is still in initial: with no healthy target, NLB fails open to it).
     const fresh = await Promise.all(Array.from({ length: 6 }, () => clientRequest(lab.client, a.publicIp, 83)));
-    for (const line of fresh) expect(line).toMatch(/^peer=/);
+    for (const line of fresh) expect(line).toMatch(/ pod=b$/);
     const result = await long;
-    // The long connection answered pings during the drain, then was reset after the delay ended.
-    expect(result.answers).toBeGreaterThan(5);
-    await waitFor('pod a gone after the delay', async () => !(podA.ip in (await targetStates(za, delayed.name))));
+    expect(result.first).toMatch(/ pod=a$/);
+    // About 3 s of pings answered while draining, then connection termination reset it.
+    expect(result.answers).toBeGreaterThanOrEqual(10);
+    expect(result.end).toBe('error ECONNRESET');
+    await waitFor('pod a gone after the delay', async () => !(podA.ip in (await targetStates(za, onlyA.name))));
   });
 });
