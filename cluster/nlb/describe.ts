@@ -44,3 +44,66 @@ export async function serviceTargetHealth(state: NlbStateView, labDir: string, n
   const views = targetViews(plan, statuses);
   return { plan, views, aws: describeTargetHealth(views) };
 }
+
+export interface NlbSummary {
+  service: string;
+  loadBalancer: string | null;
+  dnsName: string | null;
+  scheme: string | null;
+  crossZone: boolean | null;
+  addresses: Record<string, { privateIp: string; publicIp: string }>;
+  targetGroups: Array<{ name: string; targetType: string; protocol: string; port: number; ppv2: boolean; preserveClientIp: boolean; targets: TargetView[] }>;
+  events: Array<{ type: string; reason: string; message: string }>;
+}
+
+/** Every NLB Service of the lab with its load balancer, targets and events (for `netlab status`). */
+export async function nlbSummaries(state: NlbStateView, labDir: string): Promise<NlbSummary[]> {
+  const ext = state.extensions[NLB_EXTENSION] as NlbExtension | undefined;
+  if (!ext) return [];
+  const statuses = await readZoneStatuses(labDir, ext.zones);
+  return Object.keys(ext.events).sort().map((key) => {
+    const plan = ext.plans[key];
+    const views = plan ? targetViews(plan, statuses) : [];
+    return {
+      service: key,
+      loadBalancer: plan?.name ?? null,
+      dnsName: plan?.dnsName ?? null,
+      scheme: plan?.scheme ?? null,
+      crossZone: plan?.crossZone ?? null,
+      addresses: plan ? (ext.addresses[plan.name] ?? {}) : {},
+      targetGroups: (plan?.targetGroups ?? []).map((tg) => ({
+        name: tg.name,
+        targetType: tg.targetType,
+        protocol: tg.protocol,
+        port: tg.port,
+        ppv2: tg.attributes.proxyProtocolV2,
+        preserveClientIp: tg.attributes.preserveClientIp,
+        targets: views.filter((v) => v.targetGroup === tg.name),
+      })),
+      events: ext.events[key] ?? [],
+    };
+  });
+}
+
+/** Plain-text lines for `netlab status`. */
+export function nlbStatusLines(summaries: readonly NlbSummary[], timeScale: number): string[] {
+  if (summaries.length === 0) return [];
+  const lines = ['', `NLB load balancers${timeScale !== 1 ? ` (timers divided by --time-scale ${timeScale})` : ''}:`];
+  for (const s of summaries) {
+    if (!s.loadBalancer) {
+      const warning = s.events.find((e) => e.type === 'Warning');
+      lines.push(`  ${s.service}: no load balancer${warning ? ` — ${warning.reason}: ${warning.message}` : ''}`);
+      continue;
+    }
+    const ips = Object.entries(s.addresses).map(([z, a]) => `${z} ${s.scheme === 'internet-facing' ? a.publicIp : a.privateIp}`).join(', ');
+    lines.push(`  ${s.service}: ${s.dnsName} (${s.scheme}, cross-zone ${s.crossZone ? 'on' : 'off'}; ${ips})`);
+    for (const tg of s.targetGroups) {
+      lines.push(`    ${tg.name} ${tg.protocol}:${tg.port} ${tg.targetType} targets${tg.ppv2 ? ', proxy protocol v2' : ''}, client IP ${tg.preserveClientIp ? 'preserved' : 'not preserved'}`);
+      for (const t of tg.targets) {
+        const what = t.pod ?? t.node;
+        lines.push(`      ${t.id}:${t.port} ${t.availabilityZone} ${what} ${t.state}${t.reason ? ` (${t.reason})` : ''}`);
+      }
+    }
+  }
+  return lines;
+}
