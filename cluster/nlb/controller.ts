@@ -15,34 +15,14 @@ import { allocateAddresses, zoneNodes, type AddressBook, type ZoneNode } from '.
 import { readinessGateConditions, targetViews, type TargetView } from './health/view.js';
 import type { ServiceEvent } from './plan/annotations.js';
 import { isNlbService, planLoadBalancer, readinessGatesForNewPod } from './plan/build.js';
-import type { LoadBalancerPlan, Namespace, Node, Pod, Service } from './plan/types.js';
+import type { LabContext, LabController } from '../lab/context.js';
+import { REGION } from '../netns/plan.js';
+import type { LoadBalancerPlan, Pod, Service } from './plan/types.js';
 
-export const REGION = 'lab-1';
 export const NLB_EXTENSION = 'nlb';
 /** Holds a deleted pod that is a draining target until its deregistration delay ends. */
 export const DRAIN_FINALIZER = 'netlab.dev/nlb-draining';
 const HOSTS_MARK = '# netlab-nlb';
-
-/** The part of the lab's LabContext (cluster/lab/context.ts) this controller uses. */
-export interface NlbContext {
-  readonly lab: string;
-  readonly timeScale: number;
-  readonly state: {
-    objects: { namespaces: Namespace[]; services: Service[] };
-    nodes: Array<{ name: string; ip: string; podCIDR: string; zone: string | null; netns: string; object: Node }>;
-    pods: Array<{ deleting: boolean; object: Pod }>;
-  };
-  services(): Service[];
-  setServiceStatus(namespace: string, name: string, status: NonNullable<Service['status']>): void;
-  setPodCondition(namespace: string, name: string, type: string, status: 'True' | 'False', reason?: string, message?: string): void;
-  addPodFinalizer(namespace: string, name: string, finalizer: string): void;
-  removePodFinalizer(namespace: string, name: string, finalizer: string): void;
-  recordNamespace(netns: string): Promise<void>;
-  startProcess(opts: { netns: string | null; script: string; args: string[]; logFile: string; role: string }): number;
-  names: { labDir(lab: string): string; nsFabric(lab: string): string; nsRouter(lab: string): string; clientHostsDir(lab: string): string };
-  extension<T>(name: string, init: () => T): T;
-  log(message: string): void;
-}
 
 /** What the emulator keeps in the lab's state file (state.extensions.nlb). */
 export interface NlbExtension {
@@ -72,11 +52,11 @@ function alive(pid: number): boolean {
   }
 }
 
-function labZones(ctx: NlbContext): string[] {
+function labZones(ctx: LabContext): string[] {
   return [...new Set(ctx.state.nodes.map((n) => n.zone).filter((z): z is string => !!z))].sort();
 }
 
-function planAll(ctx: NlbContext): { plans: LoadBalancerPlan[]; events: Record<string, ServiceEvent[]>; handled: Service[] } {
+function planAll(ctx: LabContext): { plans: LoadBalancerPlan[]; events: Record<string, ServiceEvent[]>; handled: Service[] } {
   const nodes = ctx.state.nodes.map((n) => n.object);
   const pods = ctx.state.pods.filter((p) => !p.deleting).map((p) => p.object);
   const zones = labZones(ctx);
@@ -94,7 +74,7 @@ function planAll(ctx: NlbContext): { plans: LoadBalancerPlan[]; events: Record<s
   return { plans, events, handled };
 }
 
-async function ensureZones(ctx: NlbContext, ext: NlbExtension, zns: ZoneNode[]): Promise<void> {
+async function ensureZones(ctx: LabContext, ext: NlbExtension, zns: ZoneNode[]): Promise<void> {
   const missing = zns.filter((zn) => !ext.zones.includes(zn.zone));
   if (missing.length === 0) return;
   const routes = ctx.state.nodes.map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR }));
@@ -107,7 +87,7 @@ async function ensureZones(ctx: NlbContext, ext: NlbExtension, zns: ZoneNode[]):
   ext.zones = zns.map((zn) => zn.zone);
 }
 
-async function syncAddresses(ctx: NlbContext, ext: NlbExtension, zns: ZoneNode[], plans: LoadBalancerPlan[]): Promise<void> {
+async function syncAddresses(ctx: LabContext, ext: NlbExtension, zns: ZoneNode[], plans: LoadBalancerPlan[]): Promise<void> {
   const zoneSet = new Set(zns.map((z) => z.zone));
   const book = allocateAddresses(ext.addresses, plans.map((p) => ({ name: p.name, zones: p.zones.filter((z) => zoneSet.has(z)) })));
   const router = ctx.names.nsRouter(ctx.lab);
@@ -124,7 +104,7 @@ async function syncAddresses(ctx: NlbContext, ext: NlbExtension, zns: ZoneNode[]
   ext.addresses = book;
 }
 
-async function syncAgents(ctx: NlbContext, ext: NlbExtension, zns: ZoneNode[], plans: LoadBalancerPlan[]): Promise<void> {
+async function syncAgents(ctx: LabContext, ext: NlbExtension, zns: ZoneNode[], plans: LoadBalancerPlan[]): Promise<void> {
   const dir = ctx.names.labDir(ctx.lab);
   await mkdir(nlbDir(dir), { recursive: true });
   for (const zn of zns) {
@@ -171,7 +151,7 @@ export function dnsAddresses(plan: LoadBalancerPlan, book: AddressBook, statuses
   return (healthy.length > 0 ? healthy : zones).map((z) => pick(byZone[z]!));
 }
 
-async function syncHosts(ctx: NlbContext, lines: string[]): Promise<void> {
+async function syncHosts(ctx: LabContext, lines: string[]): Promise<void> {
   const file = path.join(ctx.names.clientHostsDir(ctx.lab), 'hosts');
   let text: string;
   try {
@@ -186,7 +166,7 @@ async function syncHosts(ctx: NlbContext, lines: string[]): Promise<void> {
   await rename(`${file}.tmp`, file);
 }
 
-function syncPods(ctx: NlbContext, plans: LoadBalancerPlan[], views: Map<string, TargetView[]>, statuses: ZoneStatus[]): void {
+function syncPods(ctx: LabContext, plans: LoadBalancerPlan[], views: Map<string, TargetView[]>, statuses: ZoneStatus[]): void {
   const targetPods = new Set(plans.flatMap((p) => p.targetGroups.flatMap((tg) => tg.targets.map((t) => t.pod).filter((x): x is string => x !== null))));
   const reportedPods = new Set(statuses.flatMap((s) => s.targets.map((t) => t.pod).filter((x): x is string => x !== null)));
   for (const p of ctx.state.pods) {
@@ -202,11 +182,11 @@ function syncPods(ctx: NlbContext, plans: LoadBalancerPlan[], views: Map<string,
   }
 }
 
-export const nlbController = {
+export const nlbController: LabController = {
   name: NLB_EXTENSION,
 
   /** The controller's pod mutating webhook: readiness gates for ip targets in opted-in namespaces. */
-  admitPod(pod: Pod, ctx: NlbContext): void {
+  admitPod(pod: Pod, ctx: LabContext): void {
     const ns = pod.metadata?.namespace ?? 'default';
     const labels = ctx.state.objects.namespaces.find((n) => n.metadata?.name === ns)?.metadata?.labels ?? {};
     const { plans } = planAll(ctx);
@@ -217,7 +197,7 @@ export const nlbController = {
     spec.readinessGates = [...(spec.readinessGates ?? []), ...gates.filter((g) => !have.has(g)).map((conditionType) => ({ conditionType }))];
   },
 
-  async reconcile(ctx: NlbContext): Promise<void> {
+  async reconcile(ctx: LabContext): Promise<void> {
     const ext = ctx.extension<NlbExtension>(NLB_EXTENSION, emptyExtension);
     const { plans, events, handled } = planAll(ctx);
     for (const [key, evs] of Object.entries(events)) {

@@ -6,11 +6,9 @@
  * NLB is the path back).
  */
 
-export interface IpBatch {
-  /** `ip -n NETNS -batch -`; null = the root namespace (only `netns add`). */
-  netns: string | null;
-  lines: string[];
-}
+import { ROUTER_NODE_IP, type IpBatch } from '../../netns/plan.js';
+
+export type { IpBatch };
 
 export const NLB_PRIVATE_PREFIX = '172.18.1.';
 export const NLB_PUBLIC_PREFIX = '203.0.113.';
@@ -18,7 +16,6 @@ export const NLB_PUBLIC_PREFIX = '203.0.113.';
 export const POOL_FIRST = 10;
 export const POOL_LAST = 250;
 export const NODE_NETWORK_PREFIX_LEN = 16;
-export const ROUTER_NODE_IP = '172.18.0.1';
 export const FABRIC_BRIDGE = 'br0';
 /** Connection marks of the return routing live in these bits, clear of kube-proxy's 0x4000/0x8000. */
 export const RETURN_MARK_MASK = 0xff0000;
