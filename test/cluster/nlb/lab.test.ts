@@ -187,18 +187,21 @@ describe('NLB emulator in the netns lab', () => {
     const pods = JSON.parse(await netlab('get', 'pods', '-o', 'json')) as { items: Array<{ metadata: { name: string; labels: Record<string, string> } }> };
     const pod = pods.items.find((p) => p.metadata.labels.app === 'ppweb')!.metadata.name;
     const pcapFile = path.join(dir, 'pod.pcap');
-    const tcpdump = spawn('tcpdump', ['-i', 'eth0', '-U', '-w', pcapFile, 'tcp port 80'], { netns: `${LAB}-pod-${pod}`, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
-    await waitFor('tcpdump listening', async () => existsSync(pcapFile), 10_000);
-    await new Promise((r) => setTimeout(r, 300));
+    // --immediate-mode: without it libpcap hands packets over in blocks and SIGINT loses the last block.
+    const tcpdump = spawn('tcpdump', ['-i', 'eth0', '--immediate-mode', '-U', '-w', pcapFile, 'tcp port 80'], { netns: `${LAB}-pod-${pod}`, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false });
+    let stderr = '';
+    tcpdump.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    await waitFor('tcpdump listening', async () => stderr.includes('listening on'), 10_000);
     const r = await curl(await hostnameOf('ip-ppv2'));
     await new Promise((r2) => setTimeout(r2, 300));
     tcpdump.kill('SIGINT');
     await tcpdump;
     expect(r!.body).toMatch(/proxy_protocol_client=198\.51\.100\.10:\d+/);
     expect(r!.client).toMatch(/^172\.18\.1\.\d+$/);
-    const streams = streamsTo(readFileSync(pcapFile), 80);
+    const pcap = readFileSync(pcapFile);
+    const streams = streamsTo(pcap, 80);
     const request = streams.find((p) => p.includes(Buffer.from('GET / HTTP/1.1')));
-    expect(request, 'the captured request stream').toBeDefined();
+    expect(request, `the captured request stream (pcap ${pcap.length} bytes, streams: ${streams.map((x) => x.subarray(0, 40).toString('hex')).join(' ')}; tcpdump: ${stderr.trim()}; answered by ${r!.hostname}, captured in ${pod}; pods ${pods.items.map((p) => p.metadata.name).join(",")})`).toBeDefined();
     // Signature, v2 PROXY, TCP over IPv4, then source 198.51.100.10: the header opens the stream.
     expect(request!.subarray(0, 16).toString('hex')).toBe('0d0a0d0a000d0a515549540a2111000c');
     expect([...request!.subarray(16, 20)].join('.')).toBe('198.51.100.10');

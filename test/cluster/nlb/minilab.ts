@@ -131,17 +131,27 @@ export class MiniLab {
 
 /** Open a TCP connection from a namespace with a helper process; resolves with what the server answered. */
 /**
- * Keep one connection open from a namespace for `durationMs`, sending a line every 200 ms; resolves
- * with how many answers came back and how the connection ended.
+ * Keep one connection open from a namespace for `durationMs`, sending a line every 200 ms.
+ * `first` resolves with the server's first answer (so a test can act once the flow is pinned to a
+ * target); `done` with how many pings were answered and how the connection ended.
  */
-export async function longConnection(netns: string, host: string, port: number, durationMs: number): Promise<{ first: string; answers: number; end: string }> {
+export function longConnection(netns: string, host: string, port: number, durationMs: number): { first: Promise<string>; done: Promise<{ answers: number; end: string }> } {
   const script = `const s=require('node:net').connect(${port},'${host}',()=>s.write('hello\\n'));let first='',answers=0,end='open';
-s.on('data',d=>{const t=d.toString();if(!first){first=t.split('\\n')[0];}else answers+=(t.match(/echo ping/g)||[]).length;});
-let n=0;const iv=setInterval(()=>{if(!s.destroyed)s.write('ping '+(n++)+'\\n')},200);
+s.on('data',d=>{const t=d.toString();if(!first){first=t.split('\\n')[0];process.stdout.write(first+'\\n');}answers+=(t.match(/echo ping/g)||[]).length;});
+let n=0;const iv=setInterval(()=>{if(first&&!s.destroyed)s.write('ping '+(n++)+'\\n')},200);
 s.on('error',e=>{end='error '+e.code});s.on('close',()=>{if(end==='open')end='closed'});
-setTimeout(()=>{clearInterval(iv);process.stdout.write(JSON.stringify({first,answers,end}));process.exit(0)},${durationMs});`;
-  const r = await run(process.execPath, ['-e', script], { netns, timeoutMs: durationMs + 10_000 });
-  return JSON.parse(r.stdout) as { first: string; answers: number; end: string };
+setTimeout(()=>{clearInterval(iv);process.stdout.write(JSON.stringify({answers,end})+'\\n');process.exit(0)},${durationMs});`;
+  const child = spawn(process.execPath, ['-e', script], { netns, stdin: 'ignore', stdout: 'pipe', stderr: 'ignore', buffer: false });
+  let text = '';
+  let resolveFirst: (line: string) => void = () => undefined;
+  const first = new Promise<string>((resolve) => (resolveFirst = resolve));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+    const nl = text.indexOf('\n');
+    if (nl >= 0) resolveFirst(text.slice(0, nl));
+  });
+  const done = child.then(() => JSON.parse(text.trim().split('\n').at(-1)!) as { answers: number; end: string });
+  return { first, done };
 }
 
 export async function clientRequest(netns: string, host: string, port: number, timeoutMs = 3000): Promise<string> {
