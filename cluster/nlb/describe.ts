@@ -5,8 +5,10 @@
 import { NetlabError } from '../../analyzer/errors.js';
 import { NLB_EXTENSION, readZoneStatuses, type NlbExtension } from './controller.js';
 import { describeTargetHealth, targetViews, type DescribeTargetHealthOutput, type TargetView } from './health/view.js';
-import type { LoadBalancerPlan, Service } from './plan/types.js';
+import type { HealthCheckPlan, LoadBalancerPlan, ScaledSeconds, Service } from './plan/types.js';
 import { isNlbService } from './plan/build.js';
+import { zoneNodes } from './dataplane/topology.js';
+import { REGION } from '../netns/plan.js';
 
 /** The slice of the lab's state this needs. */
 export interface NlbStateView {
@@ -52,7 +54,17 @@ export interface NlbSummary {
   scheme: string | null;
   crossZone: boolean | null;
   addresses: Record<string, { privateIp: string; publicIp: string }>;
-  targetGroups: Array<{ name: string; targetType: string; protocol: string; port: number; ppv2: boolean; preserveClientIp: boolean; targets: TargetView[] }>;
+  targetGroups: Array<{
+    name: string;
+    targetType: string;
+    protocol: string;
+    port: number;
+    ppv2: boolean;
+    preserveClientIp: boolean;
+    healthCheck: HealthCheckPlan;
+    deregistrationDelay: ScaledSeconds;
+    targets: TargetView[];
+  }>;
   events: Array<{ type: string; reason: string; message: string }>;
 }
 
@@ -78,11 +90,18 @@ export async function nlbSummaries(state: NlbStateView, labDir: string): Promise
         port: tg.port,
         ppv2: tg.attributes.proxyProtocolV2,
         preserveClientIp: tg.attributes.preserveClientIp,
+        healthCheck: tg.healthCheck,
+        deregistrationDelay: tg.attributes.deregistrationDelay,
         targets: views.filter((v) => v.targetGroup === tg.name),
       })),
       events: ext.events[key] ?? [],
     };
   });
+}
+
+/** `10s`, or `10s (0.5s with --time-scale 20)` when the lab runs scaled timers. */
+function seconds(v: ScaledSeconds, timeScale: number): string {
+  return timeScale === 1 ? `${v.seconds}s` : `${v.seconds}s (${v.effectiveMs / 1000}s with --time-scale ${timeScale})`;
 }
 
 /** Plain-text lines for `netlab status`. */
@@ -99,6 +118,9 @@ export function nlbStatusLines(summaries: readonly NlbSummary[], timeScale: numb
     lines.push(`  ${s.service}: ${s.dnsName} (${s.scheme}, cross-zone ${s.crossZone ? 'on' : 'off'}; ${ips})`);
     for (const tg of s.targetGroups) {
       lines.push(`    ${tg.name} ${tg.protocol}:${tg.port} ${tg.targetType} targets${tg.ppv2 ? ', proxy protocol v2' : ''}, client IP ${tg.preserveClientIp ? 'preserved' : 'not preserved'}`);
+      const hc = tg.healthCheck;
+      const what = `${hc.protocol} ${hc.port}${hc.path ? ` ${hc.path}` : ''}${hc.successCodes ? ` (${hc.successCodes})` : ''}`;
+      lines.push(`    health check ${what} every ${seconds(hc.interval, timeScale)}, timeout ${seconds(hc.timeout, timeScale)}, healthy/unhealthy after ${hc.healthyThreshold}/${hc.unhealthyThreshold}; deregistration delay ${seconds(tg.deregistrationDelay, timeScale)}`);
       for (const t of tg.targets) {
         const what = t.pod ?? t.node;
         lines.push(`      ${t.id}:${t.port} ${t.availabilityZone} ${what} ${t.state}${t.reason ? ` (${t.reason})` : ''}`);
@@ -106,4 +128,27 @@ export function nlbStatusLines(summaries: readonly NlbSummary[], timeScale: numb
     }
   }
   return lines;
+}
+
+export interface NlbNodeView {
+  zone: string;
+  netns: string;
+  /** The NLB node's own address and MAC on the node network. */
+  ip: string;
+  mac: string;
+  /** Load balancer name → its private and public address in this zone. */
+  loadBalancers: Record<string, { privateIp: string; publicIp: string }>;
+}
+
+/** The lab's NLB nodes (capture points with role `lb`: interface eth0 in `netns`). */
+export function nlbNodes(state: NlbStateView): NlbNodeView[] {
+  const ext = state.extensions[NLB_EXTENSION] as NlbExtension | undefined;
+  if (!ext) return [];
+  return zoneNodes(state.name, REGION, ext.zones).map((zn) => ({
+    zone: zn.zone,
+    netns: zn.netns,
+    ip: zn.ip,
+    mac: zn.mac,
+    loadBalancers: Object.fromEntries(Object.entries(ext.addresses).filter(([, byZone]) => byZone[zn.zone]).map(([lb, byZone]) => [lb, byZone[zn.zone]!])),
+  }));
 }
