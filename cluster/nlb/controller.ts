@@ -37,9 +37,11 @@ export interface NlbExtension {
   plans: Record<string, LoadBalancerPlan>;
   /** `namespace/name` → the controller's events for that Service (FailedBuildModel, SuccessfullyReconciled). */
   events: Record<string, ServiceEvent[]>;
+  /** The lines this controller keeps in the client's hosts file (`<ip> <DNS name>`). */
+  hosts: string[];
 }
 
-const emptyExtension = (): NlbExtension => ({ zones: [], addresses: {}, agents: {}, configHashes: {}, plans: {}, events: {} });
+const emptyExtension = (): NlbExtension => ({ zones: [], addresses: {}, agents: {}, configHashes: {}, plans: {}, events: {}, hosts: [] });
 const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -238,5 +240,6 @@ export const nlbController: LabController = {
     }
     syncPods(ctx, plans, views, statuses);
     await syncHosts(ctx, hosts);
+    ext.hosts = hosts;
   },
 };
