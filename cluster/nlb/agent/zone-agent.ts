@@ -47,6 +47,8 @@ export class ZoneAgent {
   private dirty = true;
   private lastStatusMs = 0;
   private readonly errors: string[] = [];
+  /** Health from a previous agent's status file: a restarted agent picks up where it left off instead of re-registering every target. */
+  private seed: Map<string, TargetStatus> | null = null;
 
   constructor(
     private readonly configPath: string,
@@ -81,6 +83,10 @@ export class ZoneAgent {
   }
 
   private async reloadConfig(): Promise<void> {
+    if (this.seed === null) {
+      const previous = await readJson<ZoneStatus>(this.statusPath).catch(() => null);
+      this.seed = new Map((previous?.targets ?? []).map((t) => [targetKey(t.targetGroup, t), t]));
+    }
     let mtime: number;
     try {
       mtime = (await stat(this.configPath)).mtimeMs;
@@ -121,6 +127,20 @@ export class ZoneAgent {
         had.target = c.target;
         continue;
       }
+      const seeded = had ? undefined : this.seed?.get(key);
+      if (seeded && seeded.state !== 'draining') {
+        const hc = c.tg.healthCheck;
+        const health: TargetHealth = {
+          ...registered(now),
+          state: seeded.state,
+          reason: seeded.reason,
+          description: seeded.description,
+          consecutiveOk: seeded.state === 'healthy' ? hc.healthyThreshold : 0,
+          consecutiveFail: seeded.state === 'unhealthy' ? hc.unhealthyThreshold : 0,
+        };
+        this.tracked.set(key, { key, ...c, health, nextProbeAtMs: now, probing: false });
+        continue;
+      }
       // AWS waits about one interval before the first check of a new target (Elb.RegistrationInProgress).
       this.tracked.set(key, { key, ...c, health: registered(now), nextProbeAtMs: now + c.tg.healthCheck.interval.effectiveMs, probing: false });
     }
@@ -129,6 +149,8 @@ export class ZoneAgent {
         t.health = deregistered(t.health, now, t.tg.attributes.deregistrationDelay.effectiveMs);
       }
     }
+    // Only the first config after a restart is matched against the previous agent's view.
+    this.seed = new Map();
   }
 
   private finishDrain(t: Tracked): void {

@@ -92,15 +92,19 @@ beforeAll(async () => {
     await ensureZoneNode(lab.fabric, zn, routes);
   }
   for (const n of lab.nodes) await ensureNodeReturnRouting(n.netns, zns);
-  for (const zn of zns) {
-    const child = spawn(process.execPath, [AGENT, '--config', configOf(zn), '--status', statusOf(zn)], {
-      netns: zn.netns, detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', cleanup: false,
-    });
-    child.catch(() => undefined);
-    child.unref();
-    lab.track(child.pid);
-  }
+  for (const zn of zns) startAgent(zn);
 });
+
+const agents = new Map<string, number>();
+function startAgent(zn: ZoneNode): void {
+  const child = spawn(process.execPath, [AGENT, '--config', configOf(zn), '--status', statusOf(zn)], {
+    netns: zn.netns, detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', cleanup: false,
+  });
+  child.catch(() => undefined);
+  child.unref();
+  lab.track(child.pid);
+  if (child.pid) agents.set(zn.zone, child.pid);
+}
 
 afterAll(async () => {
   await lab.destroy();
@@ -189,5 +193,19 @@ describe('NLB data plane (real namespaces, real packets)', () => {
     expect(result.answers).toBeGreaterThanOrEqual(10);
     expect(result.end).toBe('error ECONNRESET');
     await waitFor('pod a gone after the delay', async () => !(podA.ip in (await targetStates(za, onlyA.name))));
+  });
+
+  it('a restarted agent keeps the health its predecessor reported instead of re-registering every target', async () => {
+    const za = zns[0]!;
+    expect((await targetStates(za, ipMode.name))[podA.ip]).toBe('healthy');
+    const old = agents.get(za.zone)!;
+    process.kill(old, 'SIGKILL');
+    startAgent(za);
+    const fresh = await waitFor('the new agent\'s first status', async () => {
+      const st = await readJson<ZoneStatus>(statusOf(za));
+      return st && st.pid !== old ? st : null;
+    });
+    expect(fresh.targets.find((t) => t.loadBalancer === ipMode.name && t.ip === podA.ip)?.state).toBe('healthy');
+    expect(await clientRequest(lab.client, book[ipMode.name]!['lab-1a']!.publicIp, 80)).toMatch(/ pod=a$/);
   });
 });
