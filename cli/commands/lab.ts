@@ -14,6 +14,12 @@ import { NetnsProvider } from '../../cluster/netns/provider.js';
 import { nlbStatusLines, nlbSummaries } from '../../cluster/nlb/describe.js';
 import type { LabProvider } from '../../cluster/lab/provider.js';
 
+// `netlab up --dry-run | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 function provider(name: string | undefined): LabProvider {
   if (name === 'kind') {
     throw new NetlabError('the kind provider is not available on this machine', { hint: 'kind needs Docker and the kindest/node image; use --provider netns (the default)' });
@@ -37,7 +43,7 @@ export async function up(opts: { provider?: string; name: string; nodes: string;
     dryRun: opts.dryRun ? (line) => process.stdout.write(`${line}\n`) : undefined,
   });
   if (state && Date.parse(state.createdAt) < started) {
-    process.stdout.write(`lab ${name} is already up (created ${state.createdAt}); nothing changed\n`);
+    process.stdout.write(`lab ${name} is already up (created ${state.createdAt})\n`);
   } else if (state) {
     process.stdout.write(`lab ${name} is up: ${state.nodes.length} nodes (${state.nodes.map((n) => n.name).join(', ')}), client ${state.client.ip} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
     process.stdout.write(`  try: netlab apply --name ${name} -f fixtures/manifests/echo-service-nlb.yaml; netlab get pods -o wide --name ${name}\n`);
@@ -85,6 +91,8 @@ async function waitForPods(lab: string, deployments: string[], timeoutMs: number
   while (Date.now() < deadline) {
     const state = await readState(lab);
     if (!state) return 'the lab went away';
+    // Readiness comes from the controller's probes: without it nothing would ever turn ready.
+    if (!state.controller.pid || !isAlive(state.controller.pid)) return `the lab's controller is not running (netlab up --name ${lab} restarts it)`;
     const pending: string[] = [];
     for (const key of deployments) {
       const d = state.objects.deployments.find((x) => deploymentKey(x) === key);

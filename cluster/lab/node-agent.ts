@@ -22,6 +22,50 @@ export interface AgentProbe {
   port: number;
   /** HTTP path, or null for a TCP connect check. */
   path: string | null;
+  /** The workload's pid: a restarted container starts unready again. */
+  pid: number;
+  periodSeconds: number;
+  failureThreshold: number;
+  successThreshold: number;
+  /** Stop probing after the first success (no readinessProbe: ready once started). */
+  once: boolean;
+}
+
+/** The kubelet's view of one container's readiness between probes. */
+export interface ProbeState {
+  pid: number;
+  ready: boolean;
+  successes: number;
+  failures: number;
+  lastProbeMs: number;
+}
+
+/**
+ * Is a probe due? Until the first success the agent probes every tick (so a new pod turns ready
+ * as soon as it listens); after that every periodSeconds, as the kubelet does.
+ */
+export function probeDue(p: AgentProbe, st: ProbeState | undefined, nowMs: number): boolean {
+  if (!st || st.pid !== p.pid) return true;
+  if (!st.ready) return true;
+  if (p.once) return false;
+  return nowMs - st.lastProbeMs >= p.periodSeconds * 1000;
+}
+
+/** Apply one probe result with the kubelet's success/failure thresholds. */
+export function recordProbe(p: AgentProbe, st: ProbeState | undefined, ok: boolean, nowMs: number): ProbeState {
+  const s: ProbeState = st && st.pid === p.pid ? { ...st } : { pid: p.pid, ready: false, successes: 0, failures: 0, lastProbeMs: 0 };
+  s.lastProbeMs = nowMs;
+  if (ok) {
+    s.successes++;
+    s.failures = 0;
+    if (s.successes >= p.successThreshold) s.ready = true;
+  } else {
+    s.failures++;
+    s.successes = 0;
+    // A container that never became ready stays unready; a ready one needs failureThreshold misses.
+    if (!s.ready || s.failures >= p.failureThreshold) s.ready = false;
+  }
+  return s;
 }
 
 export interface AgentHealthCheck {
@@ -139,14 +183,20 @@ function main(): void {
     }
   };
 
+  const states = new Map<string, ProbeState>();
   let running = false;
   const tick = async () => {
     if (running) return;
     running = true;
     try {
       readConfig();
-      const results = await Promise.all(config.probes.map(async (p) => [p.key, await probeOnce(p, 1000)] as const));
-      const out = Object.fromEntries(results);
+      const now = Date.now();
+      await Promise.all(
+        config.probes.filter((p) => probeDue(p, states.get(p.key), now)).map(async (p) => {
+          states.set(p.key, recordProbe(p, states.get(p.key), await probeOnce(p, 1000), Date.now()));
+        }),
+      );
+      const out = Object.fromEntries(config.probes.map((p) => [p.key, states.get(p.key)?.ready ?? false]));
       const tmp = `${probesFile}.tmp`;
       writeFileSync(tmp, JSON.stringify({ at: new Date().toISOString(), results: out }));
       renameSync(tmp, probesFile);

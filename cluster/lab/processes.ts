@@ -4,7 +4,7 @@
  * it by scanning /proc even if the pid was never written (a crash between spawn and save), and lets
  * `down` check a recorded pid still belongs to the lab before signalling it.
  */
-import { mkdirSync, existsSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,10 +60,17 @@ export function isMain(moduleUrl: string): boolean {
   }
 }
 
+/** Running, and not a zombie (an orphan whose parent, e.g. a container's init, never reaps it). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) S ..." — the state letter follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

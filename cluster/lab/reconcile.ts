@@ -168,8 +168,16 @@ function agentConfig(state: LabState, node: LabNode, localEndpoints: Record<stri
       const http = probe?.httpGet;
       const tcp = probe?.tcpSocket;
       const portOf = (port: number | string | undefined) => (typeof port === 'number' ? port : Number(port) || p.ports[0]!);
-      if (http) return { key: podKey(p), ip: p.object.status!.podIP!, port: portOf(http.port as number | string), path: http.path ?? '/' };
-      return { key: podKey(p), ip: p.object.status!.podIP!, port: tcp ? portOf(tcp.port as number | string) : p.ports[0]!, path: null };
+      const timing = {
+        pid: p.pid ?? 0,
+        periodSeconds: probe?.periodSeconds ?? 10,
+        failureThreshold: probe?.failureThreshold ?? 3,
+        successThreshold: probe?.successThreshold ?? 1,
+        // Without a readinessProbe the kubelet calls a started container ready: check once that it listens.
+        once: !probe,
+      };
+      if (http) return { key: podKey(p), ip: p.object.status!.podIP!, port: portOf(http.port as number | string), path: http.path ?? '/', ...timing };
+      return { key: podKey(p), ip: p.object.status!.podIP!, port: tcp ? portOf(tcp.port as number | string) : p.ports[0]!, path: null, ...timing };
     });
   const healthChecks = state.objects.services
     .filter((s) => s.spec?.healthCheckNodePort)
@@ -214,8 +222,10 @@ export interface ReconcileResult {
 /** One pass. The caller holds the lock and writes the state afterwards. */
 export async function reconcile(state: LabState, log: (m: string) => void): Promise<ReconcileResult> {
   const ctx = makeContext(state, log);
-  const services = state.objects.services;
-  state.objects.services = services.map((svc, i) => allocateService(svc, services.filter((_, j) => j !== i)));
+  // One at a time, each seeing the others' allocations so far (two new Services never collide).
+  for (let i = 0; i < state.objects.services.length; i++) {
+    state.objects.services[i] = allocateService(state.objects.services[i]!, state.objects.services.filter((_, j) => j !== i));
+  }
   const created = scaleDeployments(ctx);
   await createPods(ctx, created);
   await removeDeletedPods(ctx);

@@ -16,6 +16,7 @@ import type {
 } from '@kubernetes/client-node';
 import { NetlabError } from '../../analyzer/errors.js';
 import { labDir, lockPath, statePath } from './names.js';
+import { isAlive } from './processes.js';
 
 /** A @kubernetes/client-node type as it reads back from JSON: its Date fields are RFC 3339 strings. */
 export type Json<T> = T extends Date
@@ -153,15 +154,6 @@ export async function writeState(state: LabState): Promise<void> {
   await rename(tmp, target);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -185,9 +177,9 @@ export async function withLock<T>(lab: string, fn: () => Promise<T>, opts: { tim
       if (code === 'ENOENT') throw new NetlabError(`no lab named '${lab}' is up`, { hint: `run netlab up --name ${lab}` });
       if (code !== 'EEXIST') throw err;
       const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (!holder || !alive(holder)) {
+      if (!holder || !isAlive(holder)) {
         // The holder died (or had not written its pid yet and we lost a race; retrying resolves it).
-        if (holder && !alive(holder)) await rm(file, { force: true });
+        if (holder && !isAlive(holder)) await rm(file, { force: true });
         else await sleep(20);
         continue;
       }

@@ -2,11 +2,10 @@
 import type { ExecTarget, LabProvider, UpOptions } from '../lab/provider.js';
 import { reconcile } from '../lab/reconcile.js';
 import { readState, requireState, updateState, type LabState } from '../lab/state.js';
-import { runStages } from './apply.js';
+import { existingNamespaces, runStages } from './apply.js';
 import { teardown } from './delete.js';
 import { findNode, planNodePower, resolveExecTarget } from './node.js';
-import { provision, validateUpOptions } from './provision.js';
-import { isAlive } from '../lab/processes.js';
+import { provision, startDaemons, validateUpOptions } from './provision.js';
 import { NetlabError } from '../../analyzer/errors.js';
 
 export class NetnsProvider implements LabProvider {
@@ -16,8 +15,15 @@ export class NetnsProvider implements LabProvider {
     validateUpOptions(opts);
     const existing = await readState(opts.name);
     if (existing && !opts.dryRun) {
-      if (existing.phase === 'ready' && existing.controller.pid && isAlive(existing.controller.pid)) return existing;
-      // Half made (an `up` that died) or its controller is gone: start over from a clean slate.
+      const present = await existingNamespaces();
+      if (existing.phase === 'ready' && existing.resources.namespaces.every((n) => present.has(n))) {
+        // Up already: only bring back a controller or node agent that died.
+        return updateState(opts.name, (state) => {
+          startDaemons(state);
+          return state;
+        });
+      }
+      // Half made (an `up` that died) or damaged from outside: start over from a clean slate.
       await teardown(opts.name);
     }
     return provision(opts);

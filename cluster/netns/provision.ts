@@ -3,15 +3,17 @@
  * links, addresses, routes and sysctls in a few batched `ip` calls, program each node's base
  * kube-proxy rules, and start the node agents and the controller.
  */
+import { mkdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NetlabError } from '../../analyzer/errors.js';
 import { which } from '../exec/exec.js';
 import { checkLabName, controllerLogPath, labDir, nodeDir } from '../lab/names.js';
-import { startProcess } from '../lab/processes.js';
+import { isAlive, startProcess } from '../lab/processes.js';
 import type { UpOptions } from '../lab/provider.js';
 import { reconcile } from '../lab/reconcile.js';
 import { readState, withLock, writeState, type LabState } from '../lab/state.js';
+import { renderNodeRules } from '../kubeproxy/rules.js';
 import { DEFAULT_POOL } from '../metallb/allocate.js';
 import { existingNamespaces, runStages, setSysctls } from './apply.js';
 import { nodeObject } from './node.js';
@@ -84,6 +86,26 @@ async function checkHost(lab: string, plan: TopologyPlan): Promise<void> {
   }
 }
 
+/** Start the node agents and the controller that are not running (all of them on a new lab). */
+export function startDaemons(state: LabState): void {
+  const running = (role: string) => state.resources.processes.some((p) => p.role === role && isAlive(p.pid));
+  for (const n of state.nodes) {
+    const role = `node-agent ${n.name}`;
+    if (running(role)) continue;
+    const dir = nodeDir(state.name, n.name);
+    mkdirSync(dir, { recursive: true });
+    const pid = startProcess({ lab: state.name, netns: n.netns, script: 'cluster/lab/node-agent.js', args: ['--dir', dir, '--node', n.name], logFile: path.join(dir, 'agent.log') });
+    state.resources.processes = state.resources.processes.filter((p) => p.role !== role);
+    state.resources.processes.push({ pid, role, netns: n.netns });
+  }
+  if (!running('controller')) {
+    const pid = startProcess({ lab: state.name, netns: null, script: 'cluster/lab/controller-main.js', args: ['--name', state.name], logFile: controllerLogPath(state.name) });
+    state.resources.processes = state.resources.processes.filter((p) => p.role !== 'controller');
+    state.resources.processes.push({ pid, role: 'controller', netns: null });
+    state.controller = { pid, startedAt: new Date().toISOString(), heartbeat: null };
+  }
+}
+
 /** Create the lab. The caller made sure no state exists for it. */
 export async function provision(opts: UpOptions): Promise<LabState | null> {
   validateUpOptions(opts);
@@ -94,7 +116,10 @@ export async function provision(opts: UpOptions): Promise<LabState | null> {
     await runStages(plan.stages, out);
     for (const s of plan.sysctls) await setSysctls(s.netns, s.settings, out);
     for (const f of plan.files) out(`write ${f.path}:\n${f.content.trimEnd().replace(/^/gm, '    ')}`);
-    for (const n of plan.nodes) out(`ip netns exec ${n.netns} iptables-restore   # kube-proxy base rules (netlab get … / iptables-save show them)`);
+    for (const n of plan.nodes) {
+      const { text } = renderNodeRules({ node: { name: n.name, ip: n.ip }, services: [], endpoints: [] });
+      out(`ip netns exec ${n.netns} iptables-restore <<EOF   # kube-proxy's rules with no Services yet\n${text}EOF`);
+    }
     for (const n of plan.nodes) out(`ip netns exec ${n.netns} node dist/cluster/lab/node-agent.js --node ${n.name} &   # readiness probes, healthCheckNodePorts`);
     out(`node dist/cluster/lab/controller-main.js --name ${opts.name} &   # reconcile loop, log ${controllerLogPath(opts.name)}`);
     return null;
@@ -113,16 +138,8 @@ export async function provision(opts: UpOptions): Promise<LabState | null> {
       for (const f of plan.files) await writeFile(f.path, f.content);
       const log = (m: string) => process.stderr.write(process.env.NETLAB_VERBOSE ? `${m}\n` : '');
       await reconcile(state, log);
-      for (const n of state.nodes) {
-        const dir = nodeDir(opts.name, n.name);
-        await mkdir(dir, { recursive: true });
-        const pid = startProcess({ lab: opts.name, netns: n.netns, script: 'cluster/lab/node-agent.js', args: ['--dir', dir, '--node', n.name], logFile: path.join(dir, 'agent.log') });
-        state.resources.processes.push({ pid, role: `node-agent ${n.name}`, netns: n.netns });
-      }
       state.phase = 'ready';
-      const pid = startProcess({ lab: opts.name, netns: null, script: 'cluster/lab/controller-main.js', args: ['--name', opts.name], logFile: controllerLogPath(opts.name) });
-      state.resources.processes.push({ pid, role: 'controller', netns: null });
-      state.controller = { pid, startedAt: new Date().toISOString(), heartbeat: null };
+      startDaemons(state);
       await writeState(state);
       return state;
     },

@@ -100,6 +100,8 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
       method: req.method,
       path: req.url,
       xff: req.headers['x-forwarded-for'] ?? null,
+      // Lets readers tell the kubelet's probes (kube-probe/…) from traffic.
+      userAgent: req.headers['user-agent'] ?? null,
       proxyProtocol: pp ? { version: pp.version, command: pp.command, src: pp.src, sport: pp.sport, dst: pp.dst, dport: pp.dport } : null,
     });
   });

@@ -138,6 +138,26 @@ describe('netns lab (root)', () => {
     expect(s2.resources.namespaces).toEqual(s1.resources.namespaces);
   });
 
+  it('a killed workload is restarted (RESTARTS 1), a killed controller is restarted by up', async () => {
+    const file = `/run/netlab/${A}/state.json`;
+    const read = () => JSON.parse(readFileSync(file, 'utf8')) as { controller: { pid: number }; pods: { pid: number; object: { metadata: { name: string } } }[] };
+    const victim = read().pods[0]!;
+    process.kill(victim.pid, 'SIGKILL');
+    let restarted = false;
+    for (let i = 0; i < 100 && !restarted; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      restarted = new RegExp(`^${victim.object.metadata.name}\\s+1/1\\s+Running\\s+1\\s`, 'm').test((await netlab('get', 'pods', '--name', A)).out);
+    }
+    expect(restarted).toBe(true);
+    const controller = read().controller.pid;
+    process.kill(controller, 'SIGKILL');
+    await new Promise((res) => setTimeout(res, 200));
+    expect((await netlab('up', '--name', A)).code).toBe(0);
+    const now = read().controller.pid;
+    expect(now).not.toBe(controller);
+    expect(() => process.kill(now, 0)).not.toThrow();
+  });
+
   it('endpoint changes update the rules: scaling to 1 leaves one KUBE-SEP per Service', async () => {
     const one = MANIFEST.replace('replicas: 2', 'replicas: 1');
     const r = await netlabIn(one, 'apply', '-f', '-', '--name', A);
