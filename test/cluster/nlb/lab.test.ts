@@ -280,4 +280,20 @@ ${deployment('gatedweb', { namespace: 'gated' })}`);
     expect((await targetHealth('gated', 'gated')).TargetHealthDescriptions[0]!.TargetHealth.State).toBe('healthy');
     expect(await netlab('get', 'pods', '-n', 'gated', '-o', 'wide')).toMatch(/1\/1\s*$/m);
   });
+
+  it('a bad annotation: a Warning event on the Service, no load balancer, the lab keeps running', async () => {
+    await apply(service('bad-annotation', 'web', { [`${A}aws-load-balancer-nlb-target-type`]: 'pods', [`${A}aws-load-balancer-healthcheck-interval`]: '1' }));
+    const status = await waitFor('the event in netlab status', async () => {
+      const out = await netlab('status');
+      return out.includes('default/bad-annotation: no load balancer') ? out : null;
+    });
+    expect(status).toContain('FailedBuildModel: Failed build model due to annotation service.beta.kubernetes.io/aws-load-balancer-nlb-target-type="pods": unsupported target type (use "instance" or "ip")');
+    expect((await serviceStatus('bad-annotation')).status.loadBalancer.ingress ?? []).toEqual([]);
+    const r = await run(process.execPath, [CLI, 'describe-target-health', 'bad-annotation', '--name', LAB], { allowFailure: true });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/has no NLB yet: FailedBuildModel/);
+    // The other load balancers are untouched.
+    expect((await curl(await hostnameOf('ip-mode')))!.client).toMatch(/^172\.18\.1\.\d+$/);
+  });
 });
