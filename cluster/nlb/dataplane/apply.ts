@@ -31,10 +31,6 @@ export async function ensureZoneNode(fabricNetns: string, zn: ZoneNode, nodes: r
   await run('sysctl', ['-qw', 'net.ipv4.ip_forward=1'], { netns: zn.netns });
 }
 
-export async function removeZoneNode(zn: ZoneNode): Promise<void> {
-  if (await namespaceExists(zn.netns)) await run('ip', ['netns', 'del', zn.netns]);
-}
-
 /** Give a load balancer its addresses in a zone (or take them away); `-force` keeps going past "exists"/"not found". */
 export async function setLoadBalancerAddresses(
   zn: ZoneNode,

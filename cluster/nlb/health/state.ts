@@ -53,11 +53,6 @@ export function registered(nowMs: number): TargetHealth {
   };
 }
 
-/** A target in a zone where the load balancer has no node: registered, never checked, never used. */
-export function unused(nowMs: number): TargetHealth {
-  return withReason(registered(nowMs), 'unused', REASONS.notInUse);
-}
-
 function unhealthyReason(result: ProbeResult): readonly [string, string] {
   if (result.ok) return REASONS.failed;
   if (result.failure === 'timeout') return REASONS.timeout;
