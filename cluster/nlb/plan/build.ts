@@ -381,9 +381,12 @@ export function planLoadBalancer(input: PlanInput): PlanResult {
     });
   }
 
+  const zones = [...new Set(input.zones ?? input.nodes.map((n) => nodeZone(n)).filter((z) => z !== ''))].sort();
+  if (zones.length === 0) {
+    problems.build.push('unable to resolve at least one subnet: no node carries topology.kubernetes.io/zone (a lab needs worker nodes: netlab up --nodes 2 or more)');
+  }
   if (!problems.empty) return { handled: true, plan: null, events: problems.events() };
 
-  const zones = [...new Set(input.zones ?? input.nodes.map((n) => nodeZone(n)).filter((z) => z !== ''))].sort();
   const lbName = loadBalancerName(input.clusterName, namespace, name, uid, scheme);
   return {
     handled: true,

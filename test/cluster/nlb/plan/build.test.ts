@@ -148,6 +148,14 @@ describe('planLoadBalancer', () => {
   });
 });
 
+describe('subnets', () => {
+  it('a lab without zoned nodes (one node) gets a FailedBuildModel event instead of a load balancer without addresses', () => {
+    const r = planLoadBalancer(input(service({ [`${A}aws-load-balancer-type`]: 'external' }), { nodes: [NODES[0]!].map((n) => ({ ...n, metadata: { ...n.metadata, labels: {} } })) }));
+    expect(r).toMatchObject({ handled: true, plan: null, events: [{ type: 'Warning', reason: 'FailedBuildModel' }] });
+    if (r.handled) expect(r.events[0]!.message).toMatch(/^Failed build model due to unable to resolve at least one subnet/);
+  });
+});
+
 describe('readinessGatesForNewPod', () => {
   it('injects target-health gates for ip target groups in opted-in namespaces only', () => {
     const svc = service({ [`${A}aws-load-balancer-type`]: 'external', [`${A}aws-load-balancer-nlb-target-type`]: 'ip' });
