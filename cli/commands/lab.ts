@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { NetlabError, UsageError } from '../../analyzer/errors.js';
 import { spawn } from '../../cluster/exec/exec.js';
-import { checkLabName } from '../../cluster/lab/names.js';
+import { checkLabName, labDir } from '../../cluster/lab/names.js';
 import { applyModel, deleteModel } from '../../cluster/lab/objects.js';
 import { isAlive } from '../../cluster/lab/processes.js';
 import { reconcile } from '../../cluster/lab/reconcile.js';
@@ -11,6 +11,7 @@ import { renderGet, renderStatus, resourceOf } from '../../cluster/lab/views.js'
 import { parseManifests } from '../../cluster/model/parse.js';
 import { deploymentKey, ownerOf } from '../../cluster/model/pods.js';
 import { NetnsProvider } from '../../cluster/netns/provider.js';
+import { nlbStatusLines, nlbSummaries } from '../../cluster/nlb/describe.js';
 import type { LabProvider } from '../../cluster/lab/provider.js';
 
 // `netlab up --dry-run | head` closes the pipe early: that is the reader's choice, not an error.
@@ -60,11 +61,12 @@ export async function down(opts: { name: string; provider?: string }): Promise<n
 export async function status(opts: { name: string; json?: boolean }): Promise<number> {
   const state = await requireState(checkLabName(opts.name));
   const alive = !!state.controller.pid && isAlive(state.controller.pid);
+  const loadBalancers = await nlbSummaries(state, labDir(state.name));
   if (opts.json) {
     const { resources, applied: _a, ...rest } = state;
-    process.stdout.write(`${JSON.stringify({ ...rest, controllerRunning: alive, resources }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...rest, controllerRunning: alive, resources, loadBalancers }, null, 2)}\n`);
   } else {
-    process.stdout.write(`${renderStatus(state, alive)}\n`);
+    process.stdout.write(`${[renderStatus(state, alive), ...nlbStatusLines(loadBalancers, state.options.timeScale)].join('\n')}\n`);
   }
   return 0;
 }

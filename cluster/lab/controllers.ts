@@ -3,6 +3,7 @@
  * appending it here (the NLB emulator adds its own).
  */
 import { metallbController } from '../metallb/controller.js';
+import { nlbController } from '../nlb/controller.js';
 import type { LabController } from './context.js';
 
-export const LAB_CONTROLLERS: LabController[] = [metallbController];
+export const LAB_CONTROLLERS: LabController[] = [metallbController, nlbController];
