@@ -31,6 +31,15 @@ describe('scenario catalogue', () => {
   describe('bad input', () => {
     let dir: string;
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const lineOf = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        expect(err).toBeInstanceOf(NetlabError);
+        return (err as NetlabError).oneLine();
+      }
+      throw new Error('did not throw');
+    };
     const write = (scenario: string) => {
       dir = mkdtempSync(path.join(os.tmpdir(), 'netlab-scn-'));
       writeFileSync(path.join(dir, 'scenario.yaml'), scenario);
@@ -38,15 +47,14 @@ describe('scenario catalogue', () => {
     };
     it('names the file and line of a YAML syntax error', () => {
       write('summary: x\ntraffic: [\n');
-      expect(() => loadScenarioDir(dir)).toThrow(NetlabError);
-      expect(() => loadScenarioDir(dir)).toThrow(/scenario\.yaml:\d+/);
+      expect(lineOf(() => loadScenarioDir(dir))).toMatch(/scenario\.yaml:\d+: /);
     });
     it('names the field that is wrong', () => {
       write('summary: x\ntraffic: {from: client, service: x, via: teleport}\nexpect: {clientIpAtBackend: peer}\n');
-      expect(() => loadScenarioDir(dir)).toThrow(/traffic\.via must be/);
+      expect(lineOf(() => loadScenarioDir(dir))).toMatch(/scenario\.yaml: traffic\.via must be/);
     });
     it('lists the catalogue for an unknown name', () => {
-      expect(() => loadScenario('no-such')).toThrow(/choose one of: clusterip/);
+      expect(lineOf(() => loadScenario('no-such'))).toMatch(/unknown scenario 'no-such' — choose one of: clusterip/);
     });
   });
 });
