@@ -28,6 +28,8 @@ export interface Scenario {
   manifestsFile: string;
   manifests: string;
   namespace: string;
+  /** Label selector (k=v) of pods captured with role "gateway". */
+  gateway: string | null;
   lab: { nodes: number; timeScale: number };
   traffic: {
     from: string;
@@ -100,6 +102,7 @@ export function loadScenarioDir(dir: string): Scenario {
     manifestsFile,
     manifests: readFileSync(manifestsFile, 'utf8'),
     namespace: str(file, doc.namespace, 'namespace', 'default'),
+    gateway: typeof doc.gateway === 'string' ? doc.gateway : null,
     lab: { nodes: num(file, lab.nodes, 'lab.nodes', 3), timeScale: num(file, lab.timeScale, 'lab.timeScale', 1) },
     traffic: {
       from: str(file, t.from, 'traffic.from'),
