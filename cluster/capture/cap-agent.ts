@@ -40,11 +40,13 @@ function flush(w: Writer): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { out: { type: 'string' }, prefix: { type: 'string' }, filter: { type: 'string', default: '' }, if: { type: 'string', multiple: true } },
+    options: { out: { type: 'string' }, prefix: { type: 'string' }, 'epoch-base-ns': { type: 'string' }, filter: { type: 'string', default: '' }, if: { type: 'string', multiple: true } },
   });
   if (!values.out || !values.prefix || !values.if?.length) throw new Error('usage: cap-agent --out DIR --prefix NAME --if IFACE [--if IFACE...] [--filter BPF]');
   const { Cap } = (await import('cap')).default;
-  const epochBaseNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+  // Every agent adds the SAME base (computed once by the parent) to the machine-wide monotonic
+  // clock, so timestamps from agents in different namespaces compare to the microsecond.
+  const epochBaseNs = values['epoch-base-ns'] ? BigInt(values['epoch-base-ns']) : BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
   const writers: Writer[] = [];
   const caps: InstanceType<typeof Cap>[] = [];
   for (const iface of values.if) {

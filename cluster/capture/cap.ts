@@ -17,8 +17,9 @@ export async function capAvailable(): Promise<boolean> {
 
 export async function startCap(targets: CaptureTarget[], outDir: string, filter: string, readyTimeoutMs = 10_000): Promise<RunningCapture> {
   const agent = builtScript('cluster/capture/cap-agent');
+  const epochBaseNs = String(BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint());
   const procs = targets.map((target) => {
-    const args = [agent, '--out', outDir, '--prefix', target.name.replaceAll('/', '_'), '--filter', filter, ...target.interfaces.flatMap((i) => ['--if', i])];
+    const args = [agent, '--epoch-base-ns', epochBaseNs, '--out', outDir, '--prefix', target.name.replaceAll('/', '_'), '--filter', filter, ...target.interfaces.flatMap((i) => ['--if', i])];
     const child = spawn(process.execPath, args, { netns: target.netns, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false });
     let stdout = '';
     let stderr = '';
