@@ -1,10 +1,164 @@
-import { notBuilt } from '../output.js';
+/** The lab commands: up, down, status, apply, delete, get, exec, node. */
+import { readFile } from 'node:fs/promises';
+import { NetlabError, UsageError } from '../../analyzer/errors.js';
+import { spawn } from '../../cluster/exec/exec.js';
+import { checkLabName, labDir } from '../../cluster/lab/names.js';
+import { applyModel, deleteModel } from '../../cluster/lab/objects.js';
+import { isAlive } from '../../cluster/lab/processes.js';
+import { reconcile } from '../../cluster/lab/reconcile.js';
+import { readState, requireState, updateState, type LabState } from '../../cluster/lab/state.js';
+import { renderGet, renderStatus, resourceOf } from '../../cluster/lab/views.js';
+import { parseManifests } from '../../cluster/model/parse.js';
+import { deploymentKey, ownerOf } from '../../cluster/model/pods.js';
+import { NetnsProvider } from '../../cluster/netns/provider.js';
+import { nlbStatusLines, nlbSummaries } from '../../cluster/nlb/describe.js';
+import type { LabProvider } from '../../cluster/lab/provider.js';
 
-export const up = async () => notBuilt('up', 3);
-export const down = async () => notBuilt('down', 3);
-export const status = async () => notBuilt('status', 3);
-export const apply = async () => notBuilt('apply', 3);
-export const remove = async () => notBuilt('delete', 3);
-export const get = async () => notBuilt('get', 3);
-export const exec = async () => notBuilt('exec', 3);
-export const node = async () => notBuilt('node', 3);
+function provider(name: string | undefined): LabProvider {
+  if (name === 'kind') {
+    throw new NetlabError('the kind provider is not available on this machine', { hint: 'kind needs Docker and the kindest/node image; use --provider netns (the default)' });
+  }
+  return new NetnsProvider();
+}
+
+function parseIntOption(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} '${value}' is not a whole number`);
+  return Number(value);
+}
+
+export async function up(opts: { provider?: string; name: string; nodes: string; zones: string; timeScale: string; dryRun?: boolean }): Promise<number> {
+  const name = checkLabName(opts.name);
+  const started = Date.now();
+  const state = await provider(opts.provider).up({
+    name,
+    nodes: parseIntOption(opts.nodes, '--nodes'),
+    zones: opts.zones.split(',').map((z) => z.trim()).filter(Boolean),
+    timeScale: Number(opts.timeScale),
+    dryRun: opts.dryRun ? (line) => process.stdout.write(`${line}\n`) : undefined,
+  });
+  if (state) {
+    process.stdout.write(`lab ${name} is up: ${state.nodes.length} nodes (${state.nodes.map((n) => n.name).join(', ')}), client ${state.client.ip} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(`  try: netlab apply --name ${name} -f fixtures/manifests/echo-service-nlb.yaml; netlab get pods -o wide --name ${name}\n`);
+  }
+  return 0;
+}
+
+export async function down(opts: { name: string; provider?: string }): Promise<number> {
+  const name = checkLabName(opts.name);
+  const removed = await provider(opts.provider).down(name);
+  process.stdout.write(removed ? `lab ${name} removed\n` : `no lab ${name}; nothing to remove\n`);
+  return 0;
+}
+
+export async function status(opts: { name: string; json?: boolean }): Promise<number> {
+  const state = await requireState(checkLabName(opts.name));
+  const alive = !!state.controller.pid && isAlive(state.controller.pid);
+  const loadBalancers = await nlbSummaries(state, labDir(state.name));
+  if (opts.json) {
+    const { resources, applied: _a, ...rest } = state;
+    process.stdout.write(`${JSON.stringify({ ...rest, controllerRunning: alive, resources, loadBalancers }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${[renderStatus(state, alive), ...nlbStatusLines(loadBalancers, state.options.timeScale)].join('\n')}\n`);
+  }
+  return 0;
+}
+
+async function readManifest(file: string): Promise<string> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new NetlabError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { hint: 'check the path given to -f' });
+  }
+}
+
+/** Wait until every pod of these Deployments is created and its containers are ready (the controller's probes). */
+async function waitForPods(lab: string, deployments: string[], timeoutMs: number): Promise<string | null> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const state = await readState(lab);
+    if (!state) return 'the lab went away';
+    const pending: string[] = [];
+    for (const key of deployments) {
+      const d = state.objects.deployments.find((x) => deploymentKey(x) === key);
+      if (!d) continue;
+      const pods = state.pods.filter((p) => !p.deleting && ownerOf(p) === key);
+      const ready = pods.filter((p) => p.object.status?.conditions?.some((c) => c.type === 'ContainersReady' && c.status === 'True'));
+      if (pods.length !== (d.spec?.replicas ?? 1) || ready.length !== pods.length) pending.push(`${key} ${ready.length}/${d.spec?.replicas ?? 1} ready`);
+    }
+    if (pending.length === 0) return null;
+    last = pending.join(', ');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}
+
+export async function apply(opts: { filename: string; name: string }): Promise<number> {
+  const lab = checkLabName(opts.name);
+  const text = await readManifest(opts.filename);
+  const model = parseManifests(text, opts.filename === '-' ? '<stdin>' : opts.filename);
+  const lines = await updateState(lab, async (state) => {
+    requireReady(state);
+    const out = applyModel(state, model, new Date().toISOString());
+    await reconcile(state, () => undefined);
+    return out;
+  });
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const waitingFor = model.deployments.map((d) => deploymentKey({ ...d.object, metadata: { ...d.object.metadata, namespace: d.object.metadata?.namespace ?? 'default' } }));
+  const pending = await waitForPods(lab, waitingFor, 30_000);
+  if (pending) process.stderr.write(`netlab: pods not ready after 30 s: ${pending} (see netlab get pods -o wide --name ${lab})\n`);
+  return 0;
+}
+
+export async function remove(opts: { filename: string; name: string }): Promise<number> {
+  const lab = checkLabName(opts.name);
+  const text = await readManifest(opts.filename);
+  const model = parseManifests(text, opts.filename === '-' ? '<stdin>' : opts.filename);
+  const lines = await updateState(lab, async (state) => {
+    requireReady(state);
+    const out = deleteModel(state, model);
+    await reconcile(state, () => undefined);
+    return out;
+  });
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return lines.some((l) => l.startsWith('Error')) ? 2 : 0;
+}
+
+function requireReady(state: LabState): void {
+  if (state.phase !== 'ready') throw new NetlabError(`lab '${state.name}' is ${state.phase}`, { hint: `wait for netlab up to finish, or run netlab down --name ${state.name}` });
+}
+
+export async function get(resource: string, opts: { namespace: string; allNamespaces?: boolean; output?: string; name: string }): Promise<number> {
+  const r = resourceOf(resource);
+  if (!r) throw new UsageError(`unknown resource '${resource}'`, 'use nodes, pods, svc or ep');
+  if (opts.output !== undefined && opts.output !== 'wide' && opts.output !== 'json') throw new UsageError(`unknown output format '${opts.output}'`, 'use -o wide or -o json');
+  const state = await requireState(checkLabName(opts.name));
+  const output = opts.output === 'json' ? 'json' : opts.output === 'wide' ? 'wide' : 'table';
+  process.stdout.write(`${renderGet(state, r, { namespace: opts.namespace, allNamespaces: !!opts.allNamespaces, output })}\n`);
+  return 0;
+}
+
+export async function exec(target: string, command: string[], opts: { namespace: string; name: string }): Promise<number> {
+  const lab = checkLabName(opts.name);
+  if (command.length === 0) throw new UsageError('no command given', `e.g. netlab exec ${target} -- ip addr`);
+  const where = await provider(undefined).execTarget(lab, target, opts.namespace);
+  const child = spawn(command[0]!, command.slice(1), { netns: where.netns, stdio: 'inherit' });
+  // `ip netns exec` reports a missing command itself (exit 255); the exit code passes through.
+  const result = await child;
+  return result.exitCode ?? (result.signal ? 128 : 1);
+}
+
+export async function node(verb: string, nodeName: string, opts: { name: string }): Promise<number> {
+  if (verb !== 'stop' && verb !== 'start') throw new UsageError(`unknown verb '${verb}'`, 'use netlab node stop NAME or netlab node start NAME');
+  const lab = checkLabName(opts.name);
+  await provider(undefined).setNodeStopped(lab, nodeName, verb === 'stop');
+  const state = await requireState(lab);
+  const leaders = Object.entries(state.metallb.leaders).map(([vip, n]) => `${vip} → ${n}`);
+  process.stdout.write(`node ${nodeName} ${verb === 'stop' ? 'stopped' : 'started'}${leaders.length ? `; MetalLB leaders: ${leaders.join(', ')}` : ''}\n`);
+  return 0;
+}

@@ -2,6 +2,8 @@
  * The one way netlab runs external commands: argument arrays through execa, never shell strings.
  * Failures become a NetlabError whose text is a pasteable command plus what it printed.
  */
+import { spawn as spawnChild } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { execa, type Options, type ResultPromise } from 'execa';
@@ -76,6 +78,24 @@ export function spawn(file: string, args: readonly string[], opts: RunOptions & 
   const { netns, allowFailure: _a, timeoutMs: _t, ...rest } = opts;
   const [f, a] = wrapInNetns(netns, file, args);
   return execa(f, a, { reject: false, ...rest });
+}
+
+/**
+ * Start a daemon: detached, stdin closed, stdout and stderr appended to `logFile` by the kernel
+ * (no pipe through this process, so the caller may exit at once). Returns its pid.
+ */
+export function spawnDetached(file: string, args: readonly string[], opts: { netns?: string; logFile: string }): number {
+  const [f, a] = wrapInNetns(opts.netns, file, args);
+  const fd = openSync(opts.logFile, 'a');
+  try {
+    const child = spawnChild(f, a, { detached: true, stdio: ['ignore', fd, fd] });
+    child.on('error', () => undefined);
+    child.unref();
+    if (!child.pid) throw new NetlabError(`command failed to start: ${formatCommand(f, a)}`, { where: opts.logFile });
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The path of `file` on PATH (plus the sbin folders root has), or null. */
