@@ -82,7 +82,10 @@ export async function analyze(input: AnalyzeInput): Promise<AnalysisResult> {
     files.push({ mp, path: p, points: new Map(), linktypes: new Set(), ipPackets: 0 });
   }
   if (files.length === 0) {
-    throw new NetlabError('none of the capture files exists', { where: path.join(baseDir, MANIFEST_FILE), hint: 'check the paths in the manifest or the NAME=FILE pairs' });
+    const missing = manifest.points.map((p) => `"${p.name}": ${p.file}`).join(', ');
+    throw new NetlabError(`no capture file exists (${missing})`, {
+      where: input.dir ? path.join(baseDir, MANIFEST_FILE) : undefined, hint: 'check the paths in the manifest or the NAME=FILE pairs',
+    });
   }
 
   const pointOf = (fs: FileState) => (rec: PacketRecord): number => {
@@ -196,18 +199,20 @@ function nameFromInterfaces(fs: FileState, ifaces: ReadonlyArray<{ id: number; n
 
 /** Points whose packets were never seen anywhere else: the captures do not overlap. */
 function sharedPacketWarnings(points: PointInfo[], connections: readonly ConnectionFlow[], warnings: Warning[]): void {
-  const withPackets = points.filter((p) => p.packets > 0);
-  if (withPackets.length < 2) return;
+  const seen = new Set<number>();
   const shared = new Set<number>();
   for (const c of connections) {
     const ps = new Set(c.hops.map((h) => h.point));
+    for (const p of ps) seen.add(p);
     if (ps.size > 1 || c.upstream >= 0 || c.downstream >= 0) for (const p of ps) shared.add(p);
   }
-  const alone = points.map((p, i) => ({ p, i })).filter(({ p, i }) => p.packets > 0 && !shared.has(i));
-  if (alone.length === withPackets.length) {
-    warnings.push({ severity: 'unusable', message: `the ${withPackets.length} captures share no packets: each flow below is seen at one point only`, hint: 'capture all points at the same time, on the same traffic (see docs/analyze.md)' });
+  // Only points with TCP traffic can share it; points without any are reported on their own.
+  if (seen.size < 2) return;
+  const alone = [...seen].filter((i) => !shared.has(i)).map((i) => points[i]!);
+  if (alone.length === seen.size) {
+    warnings.push({ severity: 'unusable', message: `the ${seen.size} captures share no packets: each flow below is seen at one point only`, hint: 'capture all points at the same time, on the same traffic (see docs/analyze.md)' });
   } else {
-    for (const { p } of alone) {
+    for (const p of alone) {
       warnings.push({ severity: 'notice', message: `point "${p.name}" shares no packets with any other point`, where: p.file, hint: 'was it captured at the same time, on the path of this traffic?' });
     }
   }

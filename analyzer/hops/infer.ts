@@ -64,7 +64,13 @@ function toHop(h: HopObservation, connection: number, points: readonly PointInfo
     translation: 'none',
     by: null,
     at: null,
-    ppv2: h.ppv2 ? { command: h.ppv2.command, version: h.ppv2.version, src: endpoint(h.ppv2.src, h.ppv2.sport), dst: endpoint(h.ppv2.dst, h.ppv2.dport), n: h.ppv2.n } : null,
+    ppv2: h.ppv2 ? {
+      command: h.ppv2.command, version: h.ppv2.version,
+      // A LOCAL header (health check) carries no addresses.
+      src: h.ppv2.src ? endpoint(h.ppv2.src, h.ppv2.sport) : null,
+      dst: h.ppv2.dst ? endpoint(h.ppv2.dst, h.ppv2.dport) : null,
+      n: h.ppv2.n,
+    } : null,
     xff: h.xff,
     tunnel: h.tunnel && h.outerSrc && h.outerDst ? { kind: h.tunnel, src: h.outerSrc, dst: h.outerDst } : null,
     n: h.firstN,
@@ -87,7 +93,8 @@ function label(hops: HopResult[], pointByName: Map<string, PointInfo>): void {
     const c = pointByName.get(cur.point);
     const who = p && c ? attribute(t, p, c) : null;
     if (who) {
-      cur.by = who.actor;
+      // Tunnels are the node's overlay device, not its NAT rules.
+      cur.by = t === 'encap' || t === 'decap' ? (cur.tunnel ?? prev.tunnel)?.kind ?? 'tunnel' : who.actor;
       cur.at = who.node ?? who.host;
     }
   }
@@ -151,10 +158,9 @@ export function inferFlows(connections: readonly ConnectionFlow[], opts: InferOp
     const peer = splitEndpoint(last.src).ip;
     let verdict: ClientIpVerdict = 'lost';
     if (peer === client.ip) verdict = 'peer';
-    else if (hops.some((h) => h.connection === lastConn && h.ppv2?.command === 'PROXY' && splitEndpoint(h.ppv2.src).ip === client.ip)) verdict = 'ppv2';
+    else if (hops.some((h) => h.connection === lastConn && h.ppv2?.command === 'PROXY' && h.ppv2.src !== null && splitEndpoint(h.ppv2.src).ip === client.ip)) verdict = 'ppv2';
     else if (hops.some((h) => h.connection === lastConn && h.xff !== null && h.xff.split(',').some((x) => x.trim() === client.ip))) verdict = 'xff';
 
-    const lbDecisions = hops.filter((h) => h.translation === 'dnat' || h.translation === 'dnat+snat' || h.translation === 'proxy').length;
     const nodes = new Set<string>();
     for (const h of hops) {
       const p = pointByName.get(h.point);
@@ -172,7 +178,7 @@ export function inferFlows(connections: readonly ConnectionFlow[], opts: InferOp
       backend,
       hops,
       replyHops,
-      verdict: { clientIpAtBackend: verdict, lbDecisions, crossNode: nodes.size > 1, replyFromFrontend },
+      verdict: { clientIpAtBackend: verdict, lbDecisions: 0, crossNode: nodes.size > 1, replyFromFrontend },
       healthCheck: chain.some((c) => c.healthCheck),
       packets: chain.reduce((s, c) => s + c.packets, 0),
       retransmissions: hops.reduce((s, h) => s + h.retransmissions, 0) + replyHops.reduce((s, h) => s + h.retransmissions, 0),
@@ -180,9 +186,50 @@ export function inferFlows(connections: readonly ConnectionFlow[], opts: InferOp
       shape: hops.map((h) => `${h.point}:${h.translation}`).join(' > '),
     });
   }
+  countDecisions(flows, pointByName);
   flows.sort((a, b) => a.hops[0]!.time - b.hops[0]!.time);
   flows.forEach((f, i) => (f.id = `f${i + 1}`));
   return flows;
+}
+
+const CHOOSES = new Set<Translation>(['dnat', 'dnat+snat', 'proxy']);
+
+function siteOf(prev: HopResult, cur: HopResult): string {
+  return `${cur.by}@${cur.at}>${prev.dst}`;
+}
+
+/**
+ * Load-balancing decisions per flow: steps where a destination was chosen (DNAT, or a proxy's
+ * new connection). A load balancer's step always counts (it picks among its healthy targets); a
+ * node's DNAT counts only if that rule sent the captured flows to more than one backend, or if it
+ * was seen once (no evidence either way). So externalTrafficPolicy=Local, whose node rule has only
+ * the local pod, shows one decision, as the write-up says.
+ */
+function countDecisions(flows: FlowResult[], pointByName: Map<string, PointInfo>): void {
+  const targets = new Map<string, Set<string>>();
+  const uses = new Map<string, number>();
+  for (const f of flows) {
+    f.hops.forEach((h, i) => {
+      if (i === 0 || !CHOOSES.has(h.translation)) return;
+      const site = siteOf(f.hops[i - 1]!, h);
+      let set = targets.get(site);
+      if (!set) targets.set(site, (set = new Set()));
+      set.add(h.dst);
+      uses.set(site, (uses.get(site) ?? 0) + 1);
+    });
+  }
+  for (const f of flows) {
+    let n = 0;
+    f.hops.forEach((h, i) => {
+      if (i === 0 || !CHOOSES.has(h.translation)) return;
+      const prevPoint = pointByName.get(f.hops[i - 1]!.point);
+      const curPoint = pointByName.get(h.point);
+      const byLb = prevPoint?.role === 'lb' || (curPoint?.role === 'lb' && h.by === curPoint.actor) || h.by === 'nlb';
+      const site = siteOf(f.hops[i - 1]!, h);
+      if (byLb || (targets.get(site)?.size ?? 0) > 1 || uses.get(site) === 1) n++;
+    });
+    f.verdict.lbDecisions = n;
+  }
 }
 
 export function summarize(flows: readonly FlowResult[]): Summary {

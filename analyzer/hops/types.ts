@@ -27,8 +27,9 @@ export interface PointInfo {
 export interface Ppv2Info {
   command: 'LOCAL' | 'PROXY';
   version: number;
-  src: string;
-  dst: string;
+  /** The client and the address it connected to (null for LOCAL). */
+  src: string | null;
+  dst: string | null;
   /** Packet number at this hop's point. */
   n: number;
 }

@@ -58,6 +58,22 @@ function lineOf(text: string, offset: number): number {
   return line;
 }
 
+/**
+ * The line of a JSON.parse error. Node 20 names a position for some errors and only quotes the
+ * text around the bad token for others; find that quote in the source.
+ */
+function jsonErrorLine(text: string, message: string): number | null {
+  const pos = /position (\d+)/.exec(message);
+  if (pos) return lineOf(text, Number(pos[1]));
+  if (/end of JSON input/.test(message)) return lineOf(text, text.length);
+  const token = /Unexpected token '(.)'/.exec(message)?.[1];
+  // V8 quotes the surroundings as `, …"TEXT"… is not valid JSON` (the ellipses when cut).
+  const quoted = /, (?:\.\.\.)?"([\s\S]*)"(?:\.\.\.)? is not valid JSON$/.exec(message)?.[1];
+  if (!token || quoted === undefined) return null;
+  const at = text.indexOf(quoted);
+  return at < 0 ? null : lineOf(text, at + Math.max(0, quoted.indexOf(token)));
+}
+
 /** Best-effort line of points[i] in the source: the line of its `"name"` value. */
 function pointLine(text: string, name: unknown): number | null {
   if (typeof name !== 'string') return null;
@@ -75,8 +91,7 @@ export function parseManifest(text: string, file: string): Manifest {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    const m = /position (\d+)/.exec(String((err as Error).message));
-    fail(file, m ? lineOf(text, Number(m[1])) : null, `not valid JSON (${(err as Error).message.split('\n')[0]})`,
+    fail(file, jsonErrorLine(text, String((err as Error).message)), `not valid JSON (${(err as Error).message.split('\n')[0]})`,
       'fix the JSON syntax (see docs/manifest.md)');
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, 1, 'the manifest is not a JSON object', 'see docs/manifest.md for the format');

@@ -41,7 +41,7 @@ export function annotate(result: AnalysisResult): PacketAnnotation[] {
     f.hops.forEach((h, i) => push(h.point, h.n, stepComment(f.id, i, f.hops, false)));
     f.replyHops.forEach((h, i) => push(h.point, h.n, stepComment(f.id, i, f.replyHops, true)));
     for (const h of [...f.hops, ...f.replyHops]) {
-      if (h.ppv2) push(h.point, h.ppv2.n, `${f.id}: PPv2 ${h.ppv2.command} client ${h.ppv2.src}${h.ppv2.command === 'PROXY' ? ` → ${h.ppv2.dst}` : ''}`);
+      if (h.ppv2) push(h.point, h.ppv2.n, h.ppv2.command === 'PROXY' ? `${f.id}: PPv2 PROXY client ${h.ppv2.src} → ${h.ppv2.dst}` : `${f.id}: PPv2 LOCAL (health check)`);
     }
   }
   return out;

@@ -17,6 +17,8 @@ function hopJson(h: HopResult) {
     connection: h.connection,
     packets: h.packets,
     retransmissions: h.retransmissions,
+    duplicates: h.duplicates,
+    superframes: h.superframes,
   };
 }
 

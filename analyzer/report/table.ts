@@ -30,7 +30,9 @@ const HEAD = ['#', 'point', 'role', 'src', 'dst', 'ttl', 'change', 'by'];
 function hopRows(hops: readonly HopResult[], points: Map<string, PointInfo>): string[][] {
   return hops.map((h, i) => {
     const notes: string[] = [];
-    if (h.ppv2) notes.push(`PPv2 ${h.ppv2.command} ${h.ppv2.src}`);
+    // The PROXY header travels with its connection: say so where it first appears.
+    const ppv2New = h.ppv2 && !(i > 0 && hops[i - 1]!.connection === h.connection && hops[i - 1]!.ppv2);
+    if (h.ppv2 && ppv2New) notes.push(h.ppv2.command === 'PROXY' ? `PPv2 PROXY client ${h.ppv2.src}` : 'PPv2 LOCAL');
     if (h.xff) notes.push(`XFF ${h.xff}`);
     if (h.tunnel) notes.push(`${h.tunnel.kind} ${h.tunnel.src} → ${h.tunnel.dst}`);
     if (h.retransmissions > 0) notes.push(`${h.retransmissions} retrans`);
@@ -40,6 +42,11 @@ function hopRows(hops: readonly HopResult[], points: Map<string, PointInfo>): st
       notes.length ? `${change} (${notes.join('; ')})` : change, by];
   });
 }
+
+/** On the reply path, rewrites undo the request's NAT: a source rewrite there is the DNAT reversed. */
+const REPLY_WORDS: Record<string, string> = {
+  snat: 'reverse DNAT', dnat: 'reverse SNAT', 'dnat+snat': 'reverse DNAT+SNAT', proxy: 'proxy', encap: 'encap', decap: 'decap',
+};
 
 function flowList(fs: readonly FlowResult[]): string {
   const ids = fs.map((f) => f.id);
@@ -68,11 +75,11 @@ export function renderText(result: AnalysisResult): string {
   groups.forEach((g, i) => {
     const f = g.representative;
     out.push(`Path ${i + 1}${f.healthCheck ? ' (health checks)' : ''}: ${g.flows.length} flow${g.flows.length === 1 ? '' : 's'} (${flowList(g.flows)}); representative ${f.id}: ${f.client.ip}:${f.client.port} → ${f.frontend.ip}:${f.frontend.port} → backend ${f.backend.pod ?? ''}${f.backend.pod ? ' ' : ''}${f.backend.ip}:${f.backend.port}`);
-    const t = new Table({ head: HEAD, style: { head: [], border: [] } });
+    const t = new Table({ head: HEAD, style: { head: [], border: [], compact: true } });
     for (const row of hopRows(f.hops, points)) t.push(row);
     out.push(t.toString());
     if (f.replyHops.length > 0) {
-      out.push(`  reply: ${f.replyHops.map((h) => `${h.point} ${h.src} → ${h.dst}${h.translation !== 'none' && h.translation !== 'routed' ? ` [${h.translation}]` : ''}`).join('  ⇒  ')}`);
+      out.push(`  reply: ${f.replyHops.map((h) => `${h.point} ${h.src} → ${h.dst}${REPLY_WORDS[h.translation] ? ` [${REPLY_WORDS[h.translation]}]` : ''}`).join('  ⇒  ')}`);
     }
     out.push(`  verdict: ${verdictLine(f)}`);
     out.push('');
@@ -90,7 +97,7 @@ function summaryLines(result: AnalysisResult): string[] {
     `  source seen by backend: ${countsLine(s.sourceSeenByBackend)}`,
   ];
   if (result.stats.retransmissions || result.stats.duplicates) {
-    lines.push(`  retransmissions: ${result.stats.retransmissions}, duplicate copies: ${result.stats.duplicates} (not counted as hops)`);
+    lines.push(`  retransmitted segments (counted at each point): ${result.stats.retransmissions}, duplicate copies: ${result.stats.duplicates}; neither adds hops`);
   }
   const gt = result.groundTruth;
   if (gt) {
