@@ -36,7 +36,9 @@ export async function up(opts: { provider?: string; name: string; nodes: string;
     timeScale: Number(opts.timeScale),
     dryRun: opts.dryRun ? (line) => process.stdout.write(`${line}\n`) : undefined,
   });
-  if (state) {
+  if (state && Date.parse(state.createdAt) < started) {
+    process.stdout.write(`lab ${name} is already up (created ${state.createdAt}); nothing changed\n`);
+  } else if (state) {
     process.stdout.write(`lab ${name} is up: ${state.nodes.length} nodes (${state.nodes.map((n) => n.name).join(', ')}), client ${state.client.ip} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
     process.stdout.write(`  try: netlab apply --name ${name} -f fixtures/manifests/echo-service-nlb.yaml; netlab get pods -o wide --name ${name}\n`);
   }
@@ -134,12 +136,17 @@ function requireReady(state: LabState): void {
 }
 
 export async function get(resource: string, opts: { namespace: string; allNamespaces?: boolean; output?: string; name: string }): Promise<number> {
-  const r = resourceOf(resource);
-  if (!r) throw new UsageError(`unknown resource '${resource}'`, 'use nodes, pods, svc or ep');
+  // kubectl accepts a comma-separated list (get svc,ep) and prints one table per resource.
+  const resources = resource.split(',').map((r) => {
+    const known = resourceOf(r);
+    if (!known) throw new UsageError(`unknown resource '${r}'`, 'use nodes, pods, svc or ep (or a comma-separated list)');
+    return known;
+  });
   if (opts.output !== undefined && opts.output !== 'wide' && opts.output !== 'json') throw new UsageError(`unknown output format '${opts.output}'`, 'use -o wide or -o json');
   const state = await requireState(checkLabName(opts.name));
   const output = opts.output === 'json' ? 'json' : opts.output === 'wide' ? 'wide' : 'table';
-  process.stdout.write(`${renderGet(state, r, { namespace: opts.namespace, allNamespaces: !!opts.allNamespaces, output })}\n`);
+  const texts = resources.map((r) => renderGet(state, r, { namespace: opts.namespace, allNamespaces: !!opts.allNamespaces, output }));
+  process.stdout.write(`${texts.join('\n\n')}\n`);
   return 0;
 }
 

@@ -13,6 +13,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { isMain } from './processes.js';
 
 export interface AgentProbe {
   /** namespace/name of the pod */
@@ -159,4 +160,4 @@ function main(): void {
   log('started');
 }
 
-if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) main();
+if (isMain(import.meta.url)) main();

@@ -5,6 +5,7 @@
  */
 import { NetlabError } from '../../analyzer/errors.js';
 import type { LabModel } from '../model/parse.js';
+import { markDeleting } from '../model/pods.js';
 import type { Deployment, LabState, Namespace, Service } from './state.js';
 
 type Obj = Namespace | Deployment | Service;
@@ -101,4 +102,12 @@ export function deleteModel(state: LabState, model: LabModel): string[] {
   }
   state.generation++;
   return lines;
+}
+
+/** `kubectl delete pod`: the pod starts terminating and its Deployment makes a replacement on the next pass. */
+export function deletePod(state: LabState, namespace: string, name: string, now: string): void {
+  const p = state.pods.find((x) => x.object.metadata?.namespace === namespace && x.object.metadata?.name === name && !x.deleting);
+  if (!p) throw new NetlabError(`pods "${name}" not found in namespace ${namespace}`, { exitCode: 1, hint: 'netlab get pods -A lists them' });
+  markDeleting(p, now);
+  state.generation++;
 }

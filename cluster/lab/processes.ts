@@ -4,7 +4,7 @@
  * it by scanning /proc even if the pid was never written (a crash between spawn and save), and lets
  * `down` check a recorded pid still belongs to the lab before signalling it.
  */
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, realpathSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,17 @@ export function startProcess(opts: StartOptions): number {
     netns: opts.netns ?? undefined,
     logFile: opts.logFile,
   });
+}
+
+/** True when the module at `moduleUrl` is the script node was started with (not imported by a test). */
+export function isMain(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(moduleUrl);
+  } catch {
+    return false;
+  }
 }
 
 export function isAlive(pid: number): boolean {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { applyNodeRules } from '../kubeproxy/apply.js';
 import { renderNodeRules } from '../kubeproxy/rules.js';
 import { computeEndpoints } from '../model/endpoints.js';
-import { allocatePodIp, deploymentKey, newPod, ownerOf, pickNode, podKey, randomSuffix, podTemplateHash, updatePodStatus } from '../model/pods.js';
+import { allocatePodIp, deploymentKey, markDeleting, newPod, ownerOf, pickNode, podKey, randomSuffix, podTemplateHash, updatePodStatus } from '../model/pods.js';
 import { allocateService } from '../model/services.js';
 import { runStages } from '../netns/apply.js';
 import { planPodNetwork, type IpBatch } from '../netns/plan.js';
@@ -87,13 +87,6 @@ function scaleDeployments(ctx: LabContext): LabPod[] {
     }
   }
   return created;
-}
-
-function markDeleting(p: LabPod, now: string): void {
-  p.deleting = true;
-  const meta = (p.object.metadata ??= {});
-  meta.deletionTimestamp ??= now;
-  meta.deletionGracePeriodSeconds ??= p.object.spec?.terminationGracePeriodSeconds ?? 30;
 }
 
 async function createPods(ctx: LabContext, pods: LabPod[]): Promise<void> {

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
+import { isMain } from '../lab/processes.js';
 
 export function garpFrame(mac: string, ip: string): Buffer {
   const macBytes = Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
@@ -56,4 +57,4 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+if (isMain(import.meta.url)) process.exitCode = main();

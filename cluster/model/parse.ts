@@ -78,7 +78,8 @@ export function parseManifests(text: string, file: string): LabModel {
     return model;
   }
   for (const doc of docs) {
-    const startLine = lineCounter.linePos(doc.range[0]).line;
+    // The object's first line, not the `---` before it.
+    const startLine = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line;
     const where = `${file}:${startLine}`;
     const err = doc.errors[0];
     if (err) {

@@ -167,3 +167,11 @@ export function updatePodStatus(p: LabPod, nodeReady: boolean, processAlive: boo
 }
 
 export const isPodReady = (p: LabPod): boolean => !p.deleting && (p.object.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** Start deleting a pod, as the API server records a deletion: timestamp and grace period. */
+export function markDeleting(p: LabPod, now: string): void {
+  p.deleting = true;
+  const meta = (p.object.metadata ??= {});
+  meta.deletionTimestamp ??= now;
+  meta.deletionGracePeriodSeconds ??= p.object.spec?.terminationGracePeriodSeconds ?? 30;
+}
