@@ -25,7 +25,12 @@ export interface ContractFlow {
   backend: { ip: string; port: number; pod: string | null; node: string | null } | null;
   hops: ContractHop[];
   verdict: { clientIpAtBackend: 'peer' | 'ppv2' | 'xff' | 'lost'; lbDecisions: number; crossNode: boolean };
+  /** Background traffic (probes, load-balancer health checks), not the traffic under study. */
+  healthCheck?: boolean;
 }
+
+/** The flows of the traffic under study. */
+export const clientFlows = (r: ContractReport): ContractFlow[] => r.flows.filter((f) => !f.healthCheck);
 
 export interface ContractReport {
   points: ContractPoint[];

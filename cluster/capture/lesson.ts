@@ -4,7 +4,7 @@
  * scenario's own configuration.
  */
 import type { Scenario } from '../scenarios/catalog.js';
-import type { ContractReport } from './contract.js';
+import { clientFlows, type ContractReport } from './contract.js';
 
 export interface TargetHealthDescription {
   Target: { Id: string; Port: number; AvailabilityZone?: string };
@@ -36,7 +36,7 @@ function mostCommon(counts: Record<string, number>): [string, number] | null {
 export function checkLesson(scenario: Scenario, ctx: LessonContext): LessonCheck[] {
   const { report } = ctx;
   const e = scenario.expect;
-  const flows = report.flows.filter((f) => f.backend !== null);
+  const flows = clientFlows(report).filter((f) => f.backend !== null);
   const total = flows.length;
   const checks: LessonCheck[] = [];
   const share = (n: number) => (total === 0 ? 0 : n / total);
@@ -84,8 +84,9 @@ export function verdictLine(report: ContractReport): string {
   const c = s.clientIpAtBackend;
   const how = c.peer >= Math.max(c.ppv2, c.xff, c.lost) ? ['yes, as TCP peer', c.peer] : c.ppv2 >= Math.max(c.xff, c.lost) ? ['yes, in a PROXY v2 header', c.ppv2] : c.xff >= c.lost ? ['yes, in X-Forwarded-For', c.xff] : ['no', c.lost];
   const decisions = new Map<number, number>();
-  for (const f of report.flows) decisions.set(f.verdict.lbDecisions, (decisions.get(f.verdict.lbDecisions) ?? 0) + 1);
+  const flows = clientFlows(report);
+  for (const f of flows) decisions.set(f.verdict.lbDecisions, (decisions.get(f.verdict.lbDecisions) ?? 0) + 1);
   const d = [...decisions.entries()].sort((a, b) => b[1] - a[1])[0];
-  const cross = report.flows.filter((f) => f.verdict.crossNode).length;
-  return `client IP reaches the pod: ${how[0]}, ${how[1]}/${total} flows; ${d ? `${d[0]} load-balancing decision${d[0] === 1 ? '' : 's'}` : 'no decisions seen'}; ${cross}/${report.flows.length} flows crossed nodes`;
+  const cross = flows.filter((f) => f.verdict.crossNode).length;
+  return `client IP reaches the pod: ${how[0]}, ${how[1]}/${total} flows; ${d ? `${d[0]} load-balancing decision${d[0] === 1 ? '' : 's'}` : 'no decisions seen'}; ${cross}/${flows.length} flows crossed nodes`;
 }

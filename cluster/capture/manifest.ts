@@ -9,6 +9,8 @@ import type { CapturedFile } from './points.js';
 export interface ManifestExtras {
   addresses: Record<string, AddressOwner>;
   healthCheckPorts: number[];
+  /** Where the scenario's requests come from: everything else is background (probes, health checks). */
+  clients: string[];
   /** Who rewrites packets in a namespace when the role's default is not right (e.g. gateway). */
   actors?: Record<string, string>;
 }
@@ -33,6 +35,7 @@ export function buildManifest(outDir: string, files: CapturedFile[], groundTruth
     addresses: extras.addresses,
     conntrack: groundTruth.map((g) => ({ namespace: g.netns, node: g.name, file: path.relative(outDir, g.events) })),
     healthCheckPorts: extras.healthCheckPorts,
+    clients: extras.clients,
   };
 }
 

@@ -10,6 +10,9 @@ import { PROJECT_ROOT } from '../exec/paths.js';
 
 export const CATALOG_DIR = path.join(PROJECT_ROOT, 'cluster', 'scenarios');
 
+/** Scenario labs run the NLB's timers ten times faster: health checks settle in seconds. */
+export const DEFAULT_TIME_SCALE = 10;
+
 export type Verdict = 'peer' | 'ppv2' | 'xff' | 'lost';
 const VERDICTS: readonly string[] = ['peer', 'ppv2', 'xff', 'lost'];
 
@@ -103,7 +106,7 @@ export function loadScenarioDir(dir: string): Scenario {
     manifests: readFileSync(manifestsFile, 'utf8'),
     namespace: str(file, doc.namespace, 'namespace', 'default'),
     gateway: typeof doc.gateway === 'string' ? doc.gateway : null,
-    lab: { nodes: num(file, lab.nodes, 'lab.nodes', 3), timeScale: num(file, lab.timeScale, 'lab.timeScale', 1) },
+    lab: { nodes: num(file, lab.nodes, 'lab.nodes', 3), timeScale: num(file, lab.timeScale, 'lab.timeScale', DEFAULT_TIME_SCALE) },
     traffic: {
       from: str(file, t.from, 'traffic.from'),
       service: str(file, t.service, 'traffic.service'),

@@ -4,7 +4,9 @@
  * or long-lived connections that send a request every interval (to watch draining).
  * Prints one JSON line per request so the parent can count Hostname / client_address.
  */
+import { lookup } from 'node:dns/promises';
 import http from 'node:http';
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 
 export interface RequestResult {
@@ -30,12 +32,24 @@ export function parseEchoBody(body: string): Pick<RequestResult, 'hostname' | 'c
   };
 }
 
-function once(url: URL, agent: http.Agent | false, i: number, conn: number, timeoutMs: number): Promise<RequestResult> {
+/**
+ * A load balancer's name resolves to one address per zone. Like a client behind a round-robin
+ * resolver, each new connection takes the next address (curl in the write-up's loop re-resolves
+ * every time); the Host header keeps the name.
+ */
+export async function addressesOf(url: URL): Promise<string[]> {
+  if (net.isIP(url.hostname)) return [url.hostname];
+  const all = await lookup(url.hostname, { all: true, family: 4 });
+  return all.map((a) => a.address);
+}
+
+function once(url: URL, address: string, agent: http.Agent | false, i: number, conn: number, timeoutMs: number): Promise<RequestResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let localPort: number | null = null;
     let remote: string | null = null;
-    const req = http.get(url, { agent, headers: agent ? {} : { connection: 'close' }, timeout: timeoutMs }, (res) => {
+    const headers: Record<string, string> = { host: url.host, ...(agent ? {} : { connection: 'close' }) };
+    const req = http.get({ host: address, port: url.port || 80, path: url.pathname + url.search, agent, headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -71,8 +85,11 @@ async function main(): Promise<void> {
   const interval = Number(values['interval-ms']);
   // keep-alive: one long-lived connection for every request (drain); otherwise a new one each time.
   const agent = values['keep-alive'] ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
+  const addresses = await addressesOf(url);
   for (let i = 1; i <= n; i++) {
-    const r = await once(url, agent, i, values['keep-alive'] ? 1 : i, Number(values['timeout-ms']));
+    // A kept-alive connection stays on its first address, as it would with a real client.
+    const address = addresses[agent ? 0 : (i - 1) % addresses.length]!;
+    const r = await once(url, address, agent, i, values['keep-alive'] ? 1 : i, Number(values['timeout-ms']));
     process.stdout.write(`${JSON.stringify(r)}\n`);
     if (interval > 0) await new Promise((res) => setTimeout(res, interval));
   }

@@ -47,7 +47,7 @@ describe.skipIf(process.getuid?.() !== 0)('capture → analyze on a real DNAT', 
         const truth = await gt.stop();
         server.kill();
         await server;
-        const manifest = buildManifest(out, files, truth, { addresses: { '10.77.0.2': { node: 'box', role: 'node' }, '10.78.0.2': { pod: 'echo', node: 'box', role: 'pod' } }, healthCheckPorts: [] });
+        const manifest = buildManifest(out, files, truth, { addresses: { '10.77.0.2': { node: 'box', role: 'node' }, '10.78.0.2': { pod: 'echo', node: 'box', role: 'pod' } }, healthCheckPorts: [], clients: ['10.77.0.1'] });
         await writeManifest(out, manifest);
         const report = toContractJson(await analyze({ dir: out }));
         expect(report.summary.flows).toBe(10);
