@@ -21,6 +21,8 @@ export interface LessonCheck {
 
 export interface LessonContext {
   report: ContractReport;
+  /** Requests the client sent in this run. */
+  requests: number;
   targetHealth: { TargetHealthDescriptions: TargetHealthDescription[] } | null;
   /** IPs the load balancer sends from (NLB nodes' private IPs), node IPs and the client's IP. */
   addresses: { lb: string[]; node: string[]; client: string[] };
@@ -42,7 +44,7 @@ export function checkLesson(scenario: Scenario, ctx: LessonContext): LessonCheck
   const share = (n: number) => (total === 0 ? 0 : n / total);
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
-  checks.push({ what: 'flows reaching a backend', expected: `≥ ${Math.ceil(scenario.traffic.requests * e.share)}`, seen: String(total), ok: total >= Math.ceil(scenario.traffic.requests * e.share) });
+  checks.push({ what: 'flows reaching a backend', expected: `≥ ${Math.ceil(ctx.requests * e.share)}`, seen: String(total), ok: total >= Math.ceil(ctx.requests * e.share) });
 
   const v = report.summary.clientIpAtBackend[e.clientIpAtBackend] ?? 0;
   checks.push({ what: 'client IP at the backend', expected: `${e.clientIpAtBackend} in ≥ ${pct(e.share)}`, seen: `${e.clientIpAtBackend} in ${v}/${total} (${pct(share(v))})`, ok: total > 0 && share(v) >= e.share });

@@ -150,19 +150,19 @@ function trafficUrl(state: LabState, scenario: Scenario): string {
   }
 }
 
+/** The pod the requests come from when `traffic.from` is a label selector (not `client`). */
+function sourcePod(state: LabState, scenario: Scenario): LabPod {
+  const pod = state.pods.find((p) => !p.deleting && (p.object.metadata?.namespace ?? 'default') === scenario.namespace && selectorMatches(p, scenario.traffic.from));
+  if (!pod) throw new NetlabError(`no pod matches traffic.from ${scenario.traffic.from}`, { where: path.join(scenario.dir, 'scenario.yaml'), hint: 'use client, or a label selector of a pod the manifests create' });
+  return pod;
+}
+
 function sourceIp(state: LabState, scenario: Scenario): string {
-  if (scenario.traffic.from === 'client') return state.client.ip;
-  const podName = scenario.traffic.from.replace(/^pod\//, '');
-  return state.pods.find((p) => p.object.metadata?.name === podName)?.object.status?.podIP ?? '';
+  return scenario.traffic.from === 'client' ? state.client.ip : (sourcePod(state, scenario).object.status?.podIP ?? '');
 }
 
 function fromNetns(state: LabState, scenario: Scenario): string {
-  const from = scenario.traffic.from;
-  if (from === 'client') return state.client.netns;
-  const podName = from.replace(/^pod\//, '');
-  const pod = state.pods.find((p) => p.object.metadata?.name === podName && !p.deleting);
-  if (!pod) throw new NetlabError(`traffic.from names pod ${podName}, which the lab does not run`, { where: path.join(scenario.dir, 'scenario.yaml') });
-  return pod.netns;
+  return scenario.traffic.from === 'client' ? state.client.netns : sourcePod(state, scenario).netns;
 }
 
 async function interfaces(netns: string): Promise<string[]> {
@@ -242,32 +242,17 @@ interface Observed {
   drainedConnectionKept: boolean | null;
 }
 
-/** Sample the lab while traffic flows: target states, pods held back by readiness gates. */
-function startMonitor(lab: string, scenario: Scenario): { stop(): Promise<{ draining: boolean; gateHeld: Set<string>; readyAfterGate: Set<string> }> } {
+/** Sample the NLB's target states while traffic flows (draining lasts only while the run does). */
+function startDrainMonitor(lab: string, scenario: Scenario): { stop(): Promise<boolean> } {
   let running = true;
   let draining = false;
-  const gateHeld = new Set<string>();
-  const readyAfterGate = new Set<string>();
   const loop = (async () => {
-    while (running) {
+    while (running && !draining) {
       const state = await readState(lab);
-      if (state) {
-        for (const p of state.pods) {
-          const cond = p.object.status?.conditions ?? [];
-          const gates = (p.object.spec?.readinessGates ?? []).map((g) => g.conditionType);
-          if (gates.length === 0) continue;
-          const name = p.object.metadata?.name ?? '';
-          const containersReady = cond.some((c) => c.type === 'ContainersReady' && c.status === 'True');
-          const gateOpen = gates.every((g) => cond.some((c) => c.type === g && c.status === 'True'));
-          const ready = cond.some((c) => c.type === 'Ready' && c.status === 'True');
-          if (containersReady && !gateOpen && !ready) gateHeld.add(name);
-          if (gateHeld.has(name) && gateOpen && ready) readyAfterGate.add(name);
-        }
-        const svc = state.objects.services.find((s) => s.metadata?.name === scenario.traffic.service && (s.metadata?.namespace ?? 'default') === scenario.namespace);
-        if (svc && isNlbService(svc)) {
-          const th = await serviceTargetHealth(state, labDir(lab), scenario.namespace, scenario.traffic.service).catch(() => null);
-          if (th?.aws.TargetHealthDescriptions.some((t) => t.TargetHealth.State === 'draining')) draining = true;
-        }
+      const svc = state?.objects.services.find((s) => s.metadata?.name === scenario.traffic.service && (s.metadata?.namespace ?? 'default') === scenario.namespace);
+      if (state && svc && isNlbService(svc)) {
+        const th = await serviceTargetHealth(state, labDir(lab), scenario.namespace, scenario.traffic.service).catch(() => null);
+        if (th?.aws.TargetHealthDescriptions.some((t) => t.TargetHealth.State === 'draining')) draining = true;
       }
       await sleep(150);
     }
@@ -276,9 +261,37 @@ function startMonitor(lab: string, scenario: Scenario): { stop(): Promise<{ drai
     async stop() {
       running = false;
       await loop;
-      return { draining, gateHeld, readyAfterGate };
+      return draining;
     },
   };
+}
+
+const conditionTime = (p: LabPod, type: string): number | null => {
+  const c = p.object.status?.conditions?.find((x) => x.type === type && x.status === 'True');
+  return c?.lastTransitionTime ? Date.parse(c.lastTransitionTime) : null;
+};
+
+/**
+ * Pods created during the run that carry readiness gates: wait (up to `timeoutMs`) until they are
+ * Ready, then tell from the kubelet-style condition times whether Ready waited for the gate —
+ * containers ready first, Ready only when the target-health condition turned True.
+ */
+async function readinessGateHeld(lab: string, scenario: Scenario, since: number, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await requireState(lab);
+    const fresh = state.pods.filter((p) => !p.deleting && (p.object.metadata?.namespace ?? 'default') === scenario.namespace && Date.parse(p.object.metadata?.creationTimestamp ?? '') >= since && (p.object.spec?.readinessGates ?? []).length > 0);
+    const ready = fresh.filter((p) => conditionTime(p, 'Ready') !== null);
+    if ((fresh.length > 0 && ready.length === fresh.length) || Date.now() > deadline) {
+      return ready.length > 0 && ready.every((p) => {
+        const gates = (p.object.spec?.readinessGates ?? []).map((g) => conditionTime(p, g.conditionType));
+        const containers = conditionTime(p, 'ContainersReady');
+        const gateOpen = Math.max(...gates.map((t) => t ?? Infinity));
+        return containers !== null && gateOpen > containers && conditionTime(p, 'Ready')! >= gateOpen;
+      });
+    }
+    await sleep(200);
+  }
 }
 
 export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
@@ -312,7 +325,8 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     progress(`capturing at ${targets.length} namespaces with ${capturer}`);
     const truth = await startGroundTruth(groundTruthNs, outDir);
     const cap = capturer === 'cap' ? await startCap(targets, outDir, DEFAULT_FILTER) : await startTcpdump(targets, outDir, DEFAULT_FILTER);
-    const monitor = startMonitor(opts.lab, scenario);
+    const monitor = startDrainMonitor(opts.lab, scenario);
+    const trafficStarted = Date.now();
 
     const netns = fromNetns(state, scenario);
     let done = 0;
@@ -344,7 +358,8 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     });
     await pendingEvent;
     const long = (await Promise.all(longLived)).flat();
-    const seen = await monitor.stop();
+    const drainingSeen = await monitor.stop();
+    const gateHeld = scenario.expect.readinessGate ? await readinessGateHeld(opts.lab, scenario, trafficStarted - 1000) : null;
     progress('stopping captures');
     const files: CapturedFile[] = await cap.stop();
     const gt = await truth.stop();
@@ -365,11 +380,11 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     const contract = toContractJson(analysis) as ContractReport;
     const drainedConnectionKept = long.length > 0 ? long.every((r) => r.error === null && r.status === 200) : null;
     const observed: Observed = {
-      readinessGateHeld: scenario.expect.readinessGate ? seen.readyAfterGate.size > 0 : null,
-      drainingSeen: scenario.expect.draining ? seen.draining : null,
+      readinessGateHeld: gateHeld,
+      drainingSeen: scenario.expect.draining ? drainingSeen : null,
       drainedConnectionKept,
     };
-    const checks = checkLesson(scenario, { report: contract, targetHealth: targetHealth ?? null, addresses: { lb: book.lb, node: book.node, client: book.client }, observed });
+    const checks = checkLesson(scenario, { report: contract, requests, targetHealth: targetHealth ?? null, addresses: { lb: book.lb, node: book.node, client: book.client }, observed });
     for (const e of eventErrors) checks.push({ what: 'scenario event', expected: 'ran', seen: e, ok: false });
     const report = { scenario: scenario.name, outDir, ...contract, ...(targetHealth ? { targetHealth } : {}) };
     await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -20,7 +20,7 @@ function report(flows: ContractFlow[], sources: Record<string, number>): Contrac
   return { points: [], flows, summary: { flows: flows.length, clientIpAtBackend: c, backends: {}, sourceSeenByBackend: sources } };
 }
 
-const ctx = (r: ContractReport) => ({ report: r, targetHealth: null, addresses: { lb: ['172.18.1.10'], node: ['172.18.0.3'], client: ['198.51.100.10'] }, observed: { readinessGateHeld: null, drainingSeen: null, drainedConnectionKept: null } });
+const ctx = (r: ContractReport) => ({ report: r, requests: 100, targetHealth: null, addresses: { lb: ['172.18.1.10'], node: ['172.18.0.3'], client: ['198.51.100.10'] }, observed: { readinessGateHeld: null, drainingSeen: null, drainedConnectionKept: null } });
 
 describe('lesson checks', () => {
   it('passes local-policy only when the packets show peer, one decision and no cross-node flow', () => {
