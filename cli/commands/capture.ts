@@ -53,7 +53,7 @@ export function renderCaptureRun(r: CaptureRun): string {
   out.push(renderText(r.analysis));
   out.push('');
   out.push(`What the client saw (${r.requests.answered}/${r.requests.sent} answered), like the write-up's for i in {1..100}; curl | grep Hostname | sort | uniq -c:`);
-  out.push(counts('  Hostname', r.requests.hostnames) + counts('  client_address the echo reported', r.requests.clientAddresses));
+  out.push(counts('  Hostname', r.requests.hostnames) + counts('  client the app reported (client_address, or the PROXY header\'s client for PPv2-aware apps)', r.requests.clientAddresses));
   if (r.report.targetHealth) {
     const t = new Table({ head: ['target', 'port', 'zone', 'health-check port', 'state', 'reason'], style: { head: [], border: [] } });
     for (const d of r.report.targetHealth.TargetHealthDescriptions) t.push([d.Target.Id, String(d.Target.Port), d.Target.AvailabilityZone ?? '', d.HealthCheckPort, d.TargetHealth.State, d.TargetHealth.Reason ?? '']);

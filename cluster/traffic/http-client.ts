@@ -22,12 +22,17 @@ export interface RequestResult {
   error: string | null;
 }
 
-/** Pull the echo server's `Hostname:` / `client_address:` / X-Forwarded-For lines out of a body. */
+/**
+ * Pull the echo server's `Hostname:`, client address and X-Forwarded-For lines out of a body.
+ * A PROXY-protocol-aware app reports the client from the header (as Apache's mod_remoteip makes
+ * %a the PPv2 source), so `proxy_protocol_client` wins over the TCP peer in `client_address`.
+ */
 export function parseEchoBody(body: string): Pick<RequestResult, 'hostname' | 'clientAddress' | 'xff'> {
   const line = (re: RegExp) => body.match(re)?.[1]?.trim() ?? null;
+  const ppClient = line(/^\s*proxy_protocol_client[:=]\s*(\S+)/im)?.replace(/:\d+$/, '') ?? null;
   return {
     hostname: line(/^Hostname:\s*(\S+)/im),
-    clientAddress: line(/^\s*client_address[:=]\s*(\S+)/im),
+    clientAddress: ppClient ?? line(/^\s*client_address[:=]\s*(\S+)/im),
     xff: line(/^\s*x-forwarded-for[:=]\s*(.+)$/im),
   };
 }
