@@ -12,6 +12,7 @@ import { clientFlows } from '../../../cluster/capture/contract.js';
 import { runCapture, type CaptureRun } from '../../../cluster/capture/run.js';
 import { NetnsProvider } from '../../../cluster/netns/provider.js';
 import { DEFAULT_TIME_SCALE } from '../../../cluster/scenarios/catalog.js';
+import { renderCompare } from '../../../analyzer/report/compare.js';
 
 const LAB = `e2e${randomBytes(2).toString('hex')}`;
 const REQUESTS = 50;
@@ -19,6 +20,7 @@ const root = process.getuid?.() === 0;
 
 describe.skipIf(!root)('scenario catalogue end to end', () => {
   const outDirs: string[] = [];
+  const runs = new Map<string, CaptureRun>();
   beforeAll(async () => {
     await new NetnsProvider().up({ name: LAB, nodes: 4, zones: ['a', 'b'], timeScale: DEFAULT_TIME_SCALE });
   });
@@ -34,6 +36,7 @@ describe.skipIf(!root)('scenario catalogue end to end', () => {
     expect(r.checks.filter((c) => !c.ok), `${scenario}: ${r.verdict}`).toEqual([]);
     expect(r.requests.answered).toBe(REQUESTS);
     expect(r.captures.every((c) => c.dropped === 0)).toBe(true);
+    runs.set(scenario, r);
     return r;
   }
 
@@ -106,5 +109,16 @@ describe.skipIf(!root)('scenario catalogue end to end', () => {
   it('gateway-xff: the app sees the client in X-Forwarded-For', async () => {
     const r = await capture('gateway-xff');
     expect(r.report.summary.clientIpAtBackend.xff).toBeGreaterThanOrEqual(REQUESTS * 0.99);
+  });
+
+  it('compare: instance mode and ip mode side by side, from the runs above', () => {
+    const cols = ['instance-cluster', 'ip-mode'].map((scenario) => ({ scenario, report: runs.get(scenario)!.report, lessonOk: true }));
+    const text = renderCompare(cols);
+    const row = (label: string) => text.split('\n').find((l) => l.includes(label)) ?? '';
+    expect(row('client IP at backend').match(/lost 50\/50/g)).toHaveLength(2);
+    // Instance mode: the NLB DNATs to a NodePort and kube-proxy DNATs again; ip mode goes straight to the pod.
+    expect(text).toMatch(/DNAT by nlb/);
+    expect(text).toMatch(/DNAT\+SNAT by kube-proxy|SNAT by kube-proxy/);
+    expect(row('lesson shown').match(/yes/g)).toHaveLength(2);
   });
 });
