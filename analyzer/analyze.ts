@@ -154,7 +154,9 @@ export async function analyze(input: AnalyzeInput): Promise<AnalysisResult> {
 
   const hcPorts = new Set(manifest.healthCheckPorts ?? []);
   const flows = inferFlows(connections, { points, addresses: manifest.addresses });
-  for (const f of flows) if (hcPorts.has(f.frontend.port) || hcPorts.has(f.backend.port)) f.healthCheck = true;
+  const clients = manifest.clients ? new Set(manifest.clients) : null;
+  // Probes and health checks are not the traffic under study: kubelet probes, NLB checks.
+  for (const f of flows) if (hcPorts.has(f.frontend.port) || hcPorts.has(f.backend.port) || (clients && !clients.has(f.client.ip))) f.healthCheck = true;
   sharedPacketWarnings(points, connections, warnings);
 
   const groundTruth = manifest.conntrack && manifest.conntrack.length > 0

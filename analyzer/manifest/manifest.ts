@@ -45,6 +45,8 @@ export interface Manifest {
   conntrack?: ConntrackLog[];
   /** Destination ports whose connections are health checks (e.g. a Service's healthCheckNodePort). */
   healthCheckPorts?: number[];
+  /** The addresses the studied traffic comes from; flows from anyone else (probes) are background. */
+  clients?: string[];
 }
 
 export const DEFAULT_ACTOR: Record<PointRole, string> = {
@@ -129,6 +131,9 @@ export function parseManifest(text: string, file: string): Manifest {
   }
   if (obj.addresses !== undefined && (typeof obj.addresses !== 'object' || obj.addresses === null || Array.isArray(obj.addresses))) {
     fail(file, null, '"addresses" must map IP addresses to {pod, node, role}', 'see docs/manifest.md');
+  }
+  if (obj.clients !== undefined && (!Array.isArray(obj.clients) || obj.clients.some((x) => typeof x !== 'string'))) {
+    fail(file, null, '"clients" must be a list of IP addresses', 'see docs/manifest.md');
   }
   if (obj.healthCheckPorts !== undefined && (!Array.isArray(obj.healthCheckPorts) || obj.healthCheckPorts.some((x) => !Number.isInteger(x)))) {
     fail(file, null, '"healthCheckPorts" must be a list of port numbers', 'see docs/manifest.md');

@@ -1,5 +1,109 @@
-import { notBuilt } from '../output.js';
+/** `netlab scenarios`, `netlab capture`, `netlab compare`. */
+import Table from 'cli-table3';
+import { UsageError } from '../../analyzer/errors.js';
+import { renderText } from '../../analyzer/report/table.js';
+import { runCapture, type Capturer, type CaptureRun } from '../../cluster/capture/run.js';
+import { checkLabName } from '../../cluster/lab/names.js';
+import { listScenarios } from '../../cluster/scenarios/catalog.js';
+import { renderCompare } from '../../analyzer/report/compare.js';
 
-export const scenarios = async () => notBuilt('scenarios', 6);
-export const capture = async () => notBuilt('capture', 6);
-export const compare = async () => notBuilt('compare', 6);
+export async function scenarios(opts: { json?: boolean }): Promise<number> {
+  const all = listScenarios();
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(all.map((s) => ({ name: s.name, summary: s.summary, expect: s.expect, dir: s.dir })), null, 2)}\n`);
+    return 0;
+  }
+  const width = Math.max(...all.map((s) => s.name.length));
+  for (const s of all) process.stdout.write(`${s.name.padEnd(width)}  ${s.summary}\n`);
+  return 0;
+}
+
+interface CaptureCliOptions {
+  scenario: string;
+  requests?: string;
+  out?: string;
+  source: string;
+  capturer?: Capturer;
+  name: string;
+  json?: boolean;
+  html?: string;
+  pcapng?: string;
+  keep?: boolean;
+}
+
+function requestsOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--requests '${v}' is not a positive whole number`);
+  return Number(v);
+}
+
+/** Progress goes to stderr so stdout stays the report (and --json stays parseable). */
+function progressPrinter(quiet: boolean): (m: string) => void {
+  const t0 = Date.now();
+  return quiet ? () => undefined : (m) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${m}\n`);
+}
+
+function counts(title: string, c: Record<string, number>): string {
+  const rows = Object.entries(c).sort((a, b) => b[1] - a[1]);
+  return rows.length ? `${title}\n${rows.map(([k, n]) => `  ${String(n).padStart(5)} ${k}`).join('\n')}\n` : '';
+}
+
+export function renderCaptureRun(r: CaptureRun): string {
+  const out: string[] = [`netlab capture --scenario ${r.scenario.name}: ${r.scenario.summary}`, ''];
+  out.push(renderText(r.analysis));
+  out.push('');
+  out.push(`What the client saw (${r.requests.answered}/${r.requests.sent} answered), like the write-up's for i in {1..100}; curl | grep Hostname | sort | uniq -c:`);
+  out.push(counts('  Hostname', r.requests.hostnames) + counts('  client the app reported (client_address, or the PROXY header\'s client for PPv2-aware apps)', r.requests.clientAddresses));
+  if (r.report.targetHealth) {
+    const t = new Table({ head: ['target', 'port', 'zone', 'health-check port', 'state', 'reason'], style: { head: [], border: [] } });
+    for (const d of r.report.targetHealth.TargetHealthDescriptions) t.push([d.Target.Id, String(d.Target.Port), d.Target.AvailabilityZone ?? '', d.HealthCheckPort, d.TargetHealth.State, d.TargetHealth.Reason ?? '']);
+    out.push(`NLB target health at the end of the run:\n${t.toString()}`);
+  }
+  const dropped = r.captures.reduce((a, c) => a + (c.dropped ?? 0), 0);
+  const unknown = r.captures.filter((c) => c.dropped === null).length;
+  out.push(`Captured ${r.captures.reduce((a, c) => a + c.packets, 0)} packets at ${r.captures.length} capture processes; kernel drops: ${dropped}${unknown ? ` (${unknown} captures cannot count drops)` : ''}.`);
+  const lt = new Table({ head: ['lesson check', 'expected', 'seen', ''], style: { head: [], border: [] } });
+  for (const c of r.checks) lt.push([c.what, c.expected, c.seen, c.ok ? 'ok' : 'FAIL']);
+  out.push(lt.toString());
+  out.push(`Verdict: ${r.verdict}`);
+  out.push(r.checks.every((c) => c.ok) ? `Lesson shown: yes (${r.checks.length} checks)` : `Lesson shown: NO (${r.checks.filter((c) => !c.ok).length} of ${r.checks.length} checks failed)`);
+  out.push(`Saved in ${r.outDir} (pcaps, manifest.json, conntrack and iptables ground truth, report.json, report.md); ${r.totalSeconds.toFixed(1)} s.`);
+  return `${out.join('\n')}\n`;
+}
+
+function lessonJson(r: CaptureRun) {
+  return { ok: r.checks.every((c) => c.ok), checks: r.checks };
+}
+
+export async function capture(opts: CaptureCliOptions): Promise<number> {
+  if (opts.source !== 'pcap') throw new UsageError(`--source ${opts.source} is not available yet`, 'use --source pcap');
+  const r = await runCapture({
+    scenario: opts.scenario,
+    lab: checkLabName(opts.name),
+    requests: requestsOption(opts.requests),
+    outDir: opts.out,
+    capturer: opts.capturer,
+    keep: opts.keep,
+    onProgress: progressPrinter(!!opts.json),
+  });
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ...r.report, lesson: lessonJson(r) }, null, 2)}\n`);
+  else process.stdout.write(renderCaptureRun(r));
+  return 0;
+}
+
+export async function compare(names: string[], opts: { requests?: string; name: string; json?: boolean; html?: string }): Promise<number> {
+  if (names.length < 2) throw new UsageError('compare needs at least two scenarios', 'e.g. netlab compare instance-cluster ip-mode');
+  const lab = checkLabName(opts.name);
+  const progress = progressPrinter(!!opts.json);
+  const runs: CaptureRun[] = [];
+  for (const scenario of names) {
+    progress(`— scenario ${scenario}`);
+    runs.push(await runCapture({ scenario, lab, requests: requestsOption(opts.requests), onProgress: progress }));
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ scenarios: runs.map((r) => ({ ...r.report, lesson: lessonJson(r) })) }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${renderCompare(runs.map((r) => ({ scenario: r.scenario.name, report: r.report, lessonOk: r.checks.every((c) => c.ok) })))}\n`);
+  }
+  return 0;
+}

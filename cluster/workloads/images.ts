@@ -33,6 +33,17 @@ export const WORKLOADS: WorkloadRule[] = [
     args: (pod, ports) => [...echoArgs(pod, ports), '--proxy-protocol'],
   },
   {
+    describe: 'an Istio ingress gateway (istio/proxyv2): reads PROXY v2 from the NLB, forwards to env UPSTREAM_SERVICE adding X-Forwarded-For',
+    matches: (image) => /(^|\/)(proxyv2|envoy)(:|$)/.test(image),
+    script: 'cluster/workloads/gateway.js',
+    args: (pod, ports) => [
+      '--hostname', pod.metadata?.name ?? 'gateway',
+      ...ports.flatMap((p) => ['--port', String(p)]),
+      '--namespace', pod.metadata?.namespace ?? 'default',
+      '--upstream', pod.spec?.containers?.[0]?.env?.find((e) => e.name === 'UPSTREAM_SERVICE')?.value ?? '',
+    ],
+  },
+  {
     describe: 'any other image: the echoserver (k8s.gcr.io/echoserver) answer',
     matches: () => true,
     script: 'cluster/workloads/echo.js',

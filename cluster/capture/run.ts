@@ -1,0 +1,411 @@
+/**
+ * `netlab capture --scenario NAME`: stand up (or reuse) the lab, apply the scenario, capture at
+ * every point while real requests flow, then analyze the packets and judge the lesson.
+ * Every step reports progress through `onProgress`; nothing here prints.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { NetlabError } from '../../analyzer/errors.js';
+import { analyze } from '../../analyzer/analyze.js';
+import type { AddressOwner } from '../../analyzer/hops/infer.js';
+import type { AnalysisResult } from '../../analyzer/hops/types.js';
+import { toContractJson } from '../../analyzer/report/json.js';
+import { renderMarkdown } from '../../analyzer/report/table.js';
+import { run, spawn } from '../exec/exec.js';
+import { builtScript } from '../exec/paths.js';
+import { applyManifests, deleteManifests, deletePodNow, waitForPods } from '../lab/api.js';
+import { labDir } from '../lab/names.js';
+import { readState, requireState, type LabPod, type LabState, type Service } from '../lab/state.js';
+import { isNlbService } from '../model/services.js';
+import { REGION } from '../netns/plan.js';
+import { NetnsProvider } from '../netns/provider.js';
+import { NLB_EXTENSION, type NlbExtension } from '../nlb/controller.js';
+import { zoneNodes } from '../nlb/dataplane/topology.js';
+import { serviceTargetHealth } from '../nlb/describe.js';
+import type { DescribeTargetHealthOutput } from '../nlb/health/view.js';
+import { loadScenario, type Scenario } from '../scenarios/catalog.js';
+import type { RequestResult } from '../traffic/http-client.js';
+import { capAvailable, startCap } from './cap.js';
+import type { ContractReport } from './contract.js';
+import { startGroundTruth } from './groundtruth.js';
+import { checkLesson, verdictLine, type LessonCheck } from './lesson.js';
+import { buildManifest, writeManifest } from './manifest.js';
+import { DEFAULT_FILTER, type CaptureTarget, type CapturedFile } from './points.js';
+import { startTcpdump } from './tcpdump.js';
+
+export type Capturer = 'cap' | 'tcpdump';
+
+export interface CaptureOptions {
+  scenario: string;
+  lab: string;
+  requests?: number;
+  outDir?: string;
+  /** tcpdump by default: kernel timestamps and the kernel's drop counter (cap exposes neither). */
+  capturer?: Capturer;
+  keep?: boolean;
+  onProgress?: (message: string) => void;
+}
+
+export interface CaptureRun {
+  scenario: Scenario;
+  outDir: string;
+  report: ContractReport & { scenario: string; outDir: string; targetHealth?: DescribeTargetHealthOutput };
+  analysis: AnalysisResult;
+  checks: LessonCheck[];
+  verdict: string;
+  requests: { sent: number; answered: number; failed: number; hostnames: Record<string, number>; clientAddresses: Record<string, number> };
+  captures: Array<{ point: string; file: string; packets: number; dropped: number | null }>;
+  labSeconds: number;
+  totalSeconds: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function count<T>(items: T[], key: (t: T) => string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) {
+    const k = key(i);
+    if (k !== null) out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+async function ensureLab(scenario: Scenario, lab: string, progress: (m: string) => void): Promise<LabState> {
+  const existing = await readState(lab);
+  const workers = scenario.lab.nodes - 1;
+  if (existing && existing.phase === 'ready') {
+    const have = existing.nodes.filter((n) => n.role === 'worker').length;
+    if (have < workers) {
+      throw new NetlabError(`lab '${lab}' has ${have} workers; scenario ${scenario.name} needs ${workers}`, { hint: `netlab down --name ${lab} and let netlab capture create it, or netlab up --name ${lab} --nodes ${scenario.lab.nodes}` });
+    }
+    progress(`reusing lab ${lab} (${existing.nodes.length} nodes)`);
+    return existing;
+  }
+  progress(`creating lab ${lab}: ${scenario.lab.nodes} nodes, time scale ${scenario.lab.timeScale}`);
+  const state = await new NetnsProvider().up({ name: lab, nodes: scenario.lab.nodes, zones: ['a', 'b'], timeScale: scenario.lab.timeScale });
+  if (!state) throw new NetlabError(`lab '${lab}' did not come up`, { hint: `see netlab status --name ${lab}` });
+  return state;
+}
+
+function findService(state: LabState, ns: string, name: string): Service {
+  const svc = state.objects.services.find((s) => s.metadata?.name === name && (s.metadata?.namespace ?? 'default') === ns);
+  if (!svc) throw new NetlabError(`scenario traffic targets Service ${ns}/${name}, which the lab does not have`, { hint: 'check traffic.service in scenario.yaml' });
+  return svc;
+}
+
+function selectorMatches(pod: LabPod, selector: string): boolean {
+  return selector.split(',').every((kv) => {
+    const [k, v] = kv.split('=');
+    return pod.object.metadata?.labels?.[k!.trim()] === v?.trim();
+  });
+}
+
+/** Wait until the Service's load balancer is there and has answered health checks. */
+async function waitForLoadBalancer(lab: string, scenario: Scenario, progress: (m: string) => void, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const ns = scenario.namespace;
+  let last = '';
+  while (Date.now() < deadline) {
+    const state = await requireState(lab);
+    const svc = findService(state, ns, scenario.traffic.service);
+    if (scenario.traffic.via !== 'loadBalancer') return;
+    const ingress = svc.status?.loadBalancer?.ingress ?? [];
+    if (isNlbService(svc)) {
+      try {
+        const th = await serviceTargetHealth(state, labDir(lab), ns, scenario.traffic.service);
+        const states = th.aws.TargetHealthDescriptions.map((t) => t.TargetHealth.State);
+        const msg = `waiting for healthy targets: ${states.join(', ') || 'none registered'}`;
+        if (msg !== last) progress((last = msg));
+        if (ingress.length > 0 && states.includes('healthy') && !states.includes('initial')) return;
+      } catch (err) {
+        if (!(err instanceof NetlabError)) throw err;
+      }
+    } else if (ingress.some((i) => i.ip) && Object.keys(state.metallb.leaders).length > 0) {
+      return;
+    }
+    await sleep(250);
+  }
+  throw new NetlabError(`the load balancer of ${ns}/${scenario.traffic.service} was not ready within ${timeoutMs / 1000} s: ${last}`, { hint: `look at netlab status --name ${lab}` });
+}
+
+/** Where the requests go, as the scenario's client would address it. */
+function trafficUrl(state: LabState, scenario: Scenario): string {
+  const svc = findService(state, scenario.namespace, scenario.traffic.service);
+  const port = svc.spec?.ports?.[0];
+  if (!port) throw new NetlabError(`Service ${scenario.traffic.service} has no ports`, { where: scenario.manifestsFile });
+  switch (scenario.traffic.via) {
+    case 'loadBalancer': {
+      const ing = svc.status?.loadBalancer?.ingress?.[0];
+      const host = ing?.hostname ?? ing?.ip;
+      if (!host) throw new NetlabError(`Service ${scenario.traffic.service} has no load balancer address yet`);
+      return `http://${host}:${port.port}/`;
+    }
+    case 'nodePort': {
+      const node = state.nodes.find((n) => n.name === (scenario.traffic.node ?? state.nodes.find((x) => x.role === 'worker')?.name));
+      if (!node) throw new NetlabError(`no node ${scenario.traffic.node} in lab ${state.name}`, { where: path.join(scenario.dir, 'scenario.yaml') });
+      return `http://${node.ip}:${port.nodePort}/`;
+    }
+    case 'clusterIP':
+      return `http://${svc.spec?.clusterIP}:${port.port}/`;
+  }
+}
+
+/** The pod the requests come from when `traffic.from` is a label selector (not `client`). */
+function sourcePod(state: LabState, scenario: Scenario): LabPod {
+  const pod = state.pods.find((p) => !p.deleting && (p.object.metadata?.namespace ?? 'default') === scenario.namespace && selectorMatches(p, scenario.traffic.from));
+  if (!pod) throw new NetlabError(`no pod matches traffic.from ${scenario.traffic.from}`, { where: path.join(scenario.dir, 'scenario.yaml'), hint: 'use client, or a label selector of a pod the manifests create' });
+  return pod;
+}
+
+function sourceIp(state: LabState, scenario: Scenario): string {
+  return scenario.traffic.from === 'client' ? state.client.ip : (sourcePod(state, scenario).object.status?.podIP ?? '');
+}
+
+function fromNetns(state: LabState, scenario: Scenario): string {
+  return scenario.traffic.from === 'client' ? state.client.netns : sourcePod(state, scenario).netns;
+}
+
+async function interfaces(netns: string): Promise<string[]> {
+  const r = await run('ip', ['-n', netns, '-j', 'link', 'show']);
+  return (JSON.parse(r.stdout) as Array<{ ifname: string }>).map((l) => l.ifname).filter((n) => n !== 'lo');
+}
+
+async function planTargets(state: LabState, scenario: Scenario): Promise<CaptureTarget[]> {
+  const targets: CaptureTarget[] = [{ name: 'client', role: 'client', netns: state.client.netns, node: null, pod: null, namespace: null, interfaces: ['eth0'] }];
+  const ext = state.extensions[NLB_EXTENSION] as NlbExtension | undefined;
+  const svc = findService(state, scenario.namespace, scenario.traffic.service);
+  if (ext && isNlbService(svc)) {
+    for (const zn of zoneNodes(state.name, REGION, ext.zones)) targets.push({ name: `nlb-${zn.short}`, role: 'lb', netns: zn.netns, node: null, pod: null, namespace: null, interfaces: await interfaces(zn.netns) });
+  }
+  for (const n of state.nodes.filter((x) => x.role === 'worker')) targets.push({ name: n.name, role: 'node', netns: n.netns, node: n.name, pod: null, namespace: null, interfaces: await interfaces(n.netns) });
+  for (const p of state.pods.filter((x) => !x.deleting)) {
+    const gateway = scenario.gateway !== null && selectorMatches(p, scenario.gateway);
+    targets.push({ name: p.object.metadata!.name!, role: gateway ? 'gateway' : 'pod', netns: p.netns, node: p.object.spec?.nodeName ?? null, pod: p.object.metadata!.name!, namespace: p.object.metadata?.namespace ?? 'default', interfaces: ['eth0'] });
+  }
+  return targets;
+}
+
+function addressBook(state: LabState): { owners: Record<string, AddressOwner>; lb: string[]; node: string[]; client: string[] } {
+  const owners: Record<string, AddressOwner> = { [state.client.ip]: { role: 'client' } };
+  const node: string[] = [];
+  for (const n of state.nodes) {
+    owners[n.ip] = { node: n.name, role: 'node' };
+    owners[n.podGateway] = { node: n.name, role: 'node' };
+    node.push(n.ip, n.podGateway);
+  }
+  for (const p of state.pods) {
+    const ip = p.object.status?.podIP;
+    if (ip) owners[ip] = { pod: p.object.metadata?.name ?? null, node: p.object.spec?.nodeName ?? null, role: 'pod' };
+  }
+  const lb: string[] = [];
+  const ext = state.extensions[NLB_EXTENSION] as NlbExtension | undefined;
+  for (const zones of Object.values(ext?.addresses ?? {})) {
+    for (const a of Object.values(zones)) {
+      owners[a.privateIp] = { role: 'lb' };
+      owners[a.publicIp] = { role: 'lb' };
+      lb.push(a.privateIp);
+    }
+  }
+  for (const ip of Object.keys(state.metallb.leaders)) owners[ip] = { role: 'lb' };
+  return { owners, lb, node, client: [state.client.ip] };
+}
+
+function healthCheckPorts(state: LabState): number[] {
+  return state.objects.services.map((s) => s.spec?.healthCheckNodePort).filter((p): p is number => typeof p === 'number');
+}
+
+/** Run the HTTP client inside a namespace; resolves with one result per request. */
+function startClient(netns: string, url: string, args: string[], onResult: (r: RequestResult) => void): Promise<RequestResult[]> {
+  const child = spawn(process.execPath, [builtScript('cluster/traffic/http-client'), '--url', url, ...args], { netns, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false });
+  const results: RequestResult[] = [];
+  let carry = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    const lines = (carry + d.toString()).split('\n');
+    carry = lines.pop() ?? '';
+    for (const l of lines.filter(Boolean)) {
+      const r = JSON.parse(l) as RequestResult;
+      results.push(r);
+      onResult(r);
+    }
+  });
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return child.then((r) => {
+    if (r.exitCode !== 0) throw new NetlabError(`the traffic client in ${netns} failed: ${stderr.trim() || `exit ${r.exitCode}`}`);
+    return results;
+  });
+}
+
+interface Observed {
+  readinessGateHeld: boolean | null;
+  drainingSeen: boolean | null;
+  drainedConnectionKept: boolean | null;
+}
+
+/** Sample the NLB's target states while traffic flows (draining lasts only while the run does). */
+function startDrainMonitor(lab: string, scenario: Scenario): { stop(): Promise<boolean> } {
+  let running = true;
+  let draining = false;
+  const loop = (async () => {
+    while (running && !draining) {
+      const state = await readState(lab);
+      const svc = state?.objects.services.find((s) => s.metadata?.name === scenario.traffic.service && (s.metadata?.namespace ?? 'default') === scenario.namespace);
+      if (state && svc && isNlbService(svc)) {
+        const th = await serviceTargetHealth(state, labDir(lab), scenario.namespace, scenario.traffic.service).catch(() => null);
+        if (th?.aws.TargetHealthDescriptions.some((t) => t.TargetHealth.State === 'draining')) draining = true;
+      }
+      await sleep(150);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return draining;
+    },
+  };
+}
+
+const conditionTime = (p: LabPod, type: string): number | null => {
+  const c = p.object.status?.conditions?.find((x) => x.type === type && x.status === 'True');
+  return c?.lastTransitionTime ? Date.parse(c.lastTransitionTime) : null;
+};
+
+/**
+ * Pods created during the run that carry readiness gates: wait (up to `timeoutMs`) until they are
+ * Ready, then tell from the kubelet-style condition times whether Ready waited for the gate —
+ * containers ready first, Ready only when the target-health condition turned True.
+ */
+async function readinessGateHeld(lab: string, scenario: Scenario, since: number, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await requireState(lab);
+    const fresh = state.pods.filter((p) => !p.deleting && (p.object.metadata?.namespace ?? 'default') === scenario.namespace && Date.parse(p.object.metadata?.creationTimestamp ?? '') >= since && (p.object.spec?.readinessGates ?? []).length > 0);
+    const ready = fresh.filter((p) => conditionTime(p, 'Ready') !== null);
+    if ((fresh.length > 0 && ready.length === fresh.length) || Date.now() > deadline) {
+      return ready.length > 0 && ready.every((p) => {
+        const gates = (p.object.spec?.readinessGates ?? []).map((g) => conditionTime(p, g.conditionType));
+        const containers = conditionTime(p, 'ContainersReady');
+        const gateOpen = Math.max(...gates.map((t) => t ?? Infinity));
+        return containers !== null && gateOpen > containers && conditionTime(p, 'Ready')! >= gateOpen;
+      });
+    }
+    await sleep(200);
+  }
+}
+
+export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
+  const started = Date.now();
+  const progress = opts.onProgress ?? (() => undefined);
+  const scenario = loadScenario(opts.scenario);
+  const requests = opts.requests ?? scenario.traffic.requests;
+  if (!Number.isInteger(requests) || requests < 1) throw new NetlabError(`--requests must be a positive whole number`, { exitCode: 1 });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const outDir = path.resolve(opts.outDir ?? path.join('netlab-runs', `${scenario.name}-${stamp}`));
+  await mkdir(outDir, { recursive: true });
+
+  await ensureLab(scenario, opts.lab, progress);
+  const labSeconds = (Date.now() - started) / 1000;
+  progress(`applying ${path.relative(process.cwd(), scenario.manifestsFile) || scenario.manifestsFile}`);
+  const applied = await applyManifests(opts.lab, scenario.manifests, scenario.manifestsFile);
+  const pending = await waitForPods(opts.lab, applied.deployments, 60_000);
+  if (pending) throw new NetlabError(`pods of scenario ${scenario.name} not ready after 60 s: ${pending}`, { hint: `netlab get pods -A -o wide --name ${opts.lab}` });
+  await waitForLoadBalancer(opts.lab, scenario, progress);
+
+  try {
+    let state = await requireState(opts.lab);
+    const url = trafficUrl(state, scenario);
+    const targets = await planTargets(state, scenario);
+    const groundTruthNs = targets.filter((t) => t.role === 'node' || t.role === 'lb').map((t) => ({ netns: t.netns, name: t.name }));
+    let capturer: Capturer = opts.capturer ?? 'tcpdump';
+    if (capturer === 'cap' && !(await capAvailable())) {
+      progress('the cap binding does not load here: capturing with tcpdump instead');
+      capturer = 'tcpdump';
+    }
+    progress(`capturing at ${targets.length} namespaces with ${capturer}`);
+    const truth = await startGroundTruth(groundTruthNs, outDir);
+    const cap = capturer === 'cap' ? await startCap(targets, outDir, DEFAULT_FILTER) : await startTcpdump(targets, outDir, DEFAULT_FILTER);
+    const monitor = startDrainMonitor(opts.lab, scenario);
+    const trafficStarted = Date.now();
+
+    const netns = fromNetns(state, scenario);
+    let done = 0;
+    const events = [...scenario.events].sort((a, b) => a.at - b.at);
+    const eventErrors: string[] = [];
+    const fire = async (n: number) => {
+      while (events.length && n >= Math.ceil(events[0]!.at * requests)) {
+        const ev = events.shift()!;
+        const pods = (await requireState(opts.lab)).pods.filter((p) => !p.deleting && (p.object.metadata?.namespace ?? 'default') === scenario.namespace && selectorMatches(p, ev.selector)).sort((a, b) => a.object.metadata!.name!.localeCompare(b.object.metadata!.name!));
+        const victim = pods[ev.index];
+        if (!victim) {
+          eventErrors.push(`no pod #${ev.index} matches ${ev.selector}`);
+          continue;
+        }
+        progress(`deleting pod ${victim.object.metadata!.name}`);
+        await deletePodNow(opts.lab, scenario.namespace, victim.object.metadata!.name!);
+      }
+    };
+    const longLived = scenario.traffic.longLived
+      ? Array.from({ length: scenario.traffic.longLived.connections }, () =>
+          startClient(netns, url, ['--keep-alive', '--requests', String(scenario.traffic.longLived!.requests), '--interval-ms', String(scenario.traffic.longLived!.intervalMs)], () => undefined),
+        )
+      : [];
+    let pendingEvent: Promise<void> = Promise.resolve();
+    const short = await startClient(netns, url, ['--requests', String(requests), '--interval-ms', scenario.events.length ? '50' : '0'], () => {
+      done++;
+      if (done % 10 === 0 || done === requests) progress(`requests ${done}/${requests}`);
+      pendingEvent = pendingEvent.then(() => fire(done));
+    });
+    await pendingEvent;
+    const long = (await Promise.all(longLived)).flat();
+    const drainingSeen = await monitor.stop();
+    const gateHeld = scenario.expect.readinessGate ? await readinessGateHeld(opts.lab, scenario, trafficStarted - 1000) : null;
+    progress('stopping captures');
+    const files: CapturedFile[] = await cap.stop();
+    const gt = await truth.stop();
+
+    state = await requireState(opts.lab);
+    let targetHealth: DescribeTargetHealthOutput | undefined;
+    const svc = findService(state, scenario.namespace, scenario.traffic.service);
+    if (isNlbService(svc)) targetHealth = (await serviceTargetHealth(state, labDir(opts.lab), scenario.namespace, scenario.traffic.service)).aws;
+
+    const book = addressBook(state);
+    await writeManifest(outDir, buildManifest(outDir, files, gt, { addresses: book.owners, healthCheckPorts: healthCheckPorts(state), clients: [sourceIp(state, scenario)] }));
+    await writeFile(path.join(outDir, 'requests.ndjson'), [...short, ...long].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    if (targetHealth) await writeFile(path.join(outDir, 'target-health.json'), `${JSON.stringify(targetHealth, null, 2)}\n`);
+    await writeFile(path.join(outDir, 'lab-state.json'), `${JSON.stringify({ nodes: state.nodes, pods: state.pods.map((p) => p.object), services: state.objects.services, endpoints: state.endpoints }, null, 1)}\n`);
+
+    progress('analyzing');
+    const analysis = await analyze({ dir: outDir });
+    const contract = toContractJson(analysis) as ContractReport;
+    const drainedConnectionKept = long.length > 0 ? long.every((r) => r.error === null && r.status === 200) : null;
+    const observed: Observed = {
+      readinessGateHeld: gateHeld,
+      drainingSeen: scenario.expect.draining ? drainingSeen : null,
+      drainedConnectionKept,
+    };
+    const checks = checkLesson(scenario, { report: contract, requests, targetHealth: targetHealth ?? null, addresses: { lb: book.lb, node: book.node, client: book.client }, observed });
+    for (const e of eventErrors) checks.push({ what: 'scenario event', expected: 'ran', seen: e, ok: false });
+    const report = { scenario: scenario.name, outDir, ...contract, ...(targetHealth ? { targetHealth } : {}) };
+    await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(path.join(outDir, 'report.md'), `# netlab capture --scenario ${scenario.name}\n\n${scenario.summary}\n\n${renderMarkdown(analysis)}\n\n## Lesson\n\n| check | expected | seen | |\n|---|---|---|---|\n${checks.map((c) => `| ${c.what} | ${c.expected} | ${c.seen} | ${c.ok ? 'ok' : 'FAIL'} |`).join('\n')}\n`);
+    const answered = short.filter((r) => r.status !== null);
+    return {
+      scenario,
+      outDir,
+      report,
+      analysis,
+      checks,
+      verdict: verdictLine(contract),
+      requests: { sent: short.length, answered: answered.length, failed: short.length - answered.length, hostnames: count(answered, (r) => r.hostname), clientAddresses: count(answered, (r) => r.clientAddress) },
+      captures: files.map((f) => ({ point: f.interface ? `${f.target.name}:${f.interface}` : f.target.name, file: path.relative(outDir, f.file), packets: f.packets, dropped: f.dropped })),
+      labSeconds,
+      totalSeconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    if (!opts.keep) {
+      progress(`removing scenario ${scenario.name} from lab ${opts.lab} (--keep leaves it)`);
+      await deleteManifests(opts.lab, scenario.manifests, scenario.manifestsFile);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Files netlab runs as separate processes inside namespaces (agents, servers, clients) must be
+ * the built JavaScript, also when the caller runs from TypeScript sources (tests).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NetlabError } from '../../analyzer/errors.js';
+
+/** The project's root folder (the one holding package.json), from either src or dist. */
+export const PROJECT_ROOT = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('netlab: cannot find package.json above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+})();
+
+/** Path of a built entry point, e.g. `builtScript('cluster/capture/cap-agent')`. */
+export function builtScript(rel: string): string {
+  const file = path.join(PROJECT_ROOT, 'dist', `${rel}.js`);
+  if (!existsSync(file)) throw new NetlabError(`${file} is missing`, { hint: 'run npm run build first' });
+  return file;
+}
