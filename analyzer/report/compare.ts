@@ -3,7 +3,7 @@
  * the verdict rows. Works from CONTRACT.md reports, so saved report.json files compare too.
  */
 import Table from 'cli-table3';
-import { clientFlows, type ContractFlow, type ContractReport } from '../../cluster/capture/contract.js';
+import { clientFlows, type ContractReport, type ReportFlow } from './contract.js';
 
 export interface CompareColumn {
   scenario: string;
@@ -12,8 +12,8 @@ export interface CompareColumn {
 }
 
 /** The flows of the most common hop sequence (points and translations). */
-export function dominantPath(flows: readonly ContractFlow[]): { flows: ContractFlow[]; share: number } {
-  const groups = new Map<string, ContractFlow[]>();
+export function dominantPath(flows: readonly ReportFlow[]): { flows: ReportFlow[]; share: number } {
+  const groups = new Map<string, ReportFlow[]>();
   for (const f of flows) {
     const key = f.hops.map((h) => `${h.point}|${h.translation}`).join('>');
     const g = groups.get(key);

@@ -90,3 +90,6 @@ export interface TargetHealthSample {
   t: number;
   health: DescribeTargetHealth;
 }
+
+/** The flows of the traffic under study: health checks and probes left out. */
+export const clientFlows = (r: ContractReport): ReportFlow[] => r.flows.filter((f) => !f.healthCheck);

@@ -6,6 +6,7 @@ import { runCapture, type Capturer, type CaptureRun } from '../../cluster/captur
 import { checkLabName } from '../../cluster/lab/names.js';
 import { listScenarios } from '../../cluster/scenarios/catalog.js';
 import { renderCompare } from '../../analyzer/report/compare.js';
+import { reportExtras, writeExtraReports, writeHtmlReport } from '../../analyzer/report/extra.js';
 
 export async function scenarios(opts: { json?: boolean }): Promise<number> {
   const all = listScenarios();
@@ -88,6 +89,9 @@ export async function capture(opts: CaptureCliOptions): Promise<number> {
   });
   if (opts.json) process.stdout.write(`${JSON.stringify({ ...r.report, lesson: lessonJson(r) }, null, 2)}\n`);
   else process.stdout.write(renderCaptureRun(r));
+  if (opts.html || opts.pcapng) {
+    reportExtras(await writeExtraReports(r.analysis, { html: opts.html, pcapng: opts.pcapng, baseDir: r.outDir, scenario: r.scenario.name, targetHealth: r.report.targetHealth, timeline: r.timeline }));
+  }
   return 0;
 }
 
@@ -104,6 +108,10 @@ export async function compare(names: string[], opts: { requests?: string; name: 
     process.stdout.write(`${JSON.stringify({ scenarios: runs.map((r) => ({ ...r.report, lesson: lessonJson(r) })) }, null, 2)}\n`);
   } else {
     process.stdout.write(`${renderCompare(runs.map((r) => ({ scenario: r.scenario.name, report: r.report, lessonOk: r.checks.every((c) => c.ok) })))}\n`);
+  }
+  if (opts.html) {
+    await writeHtmlReport(opts.html, { title: `netlab compare ${names.join(' ')}`, reports: runs.map((r) => ({ scenario: r.scenario.name, report: r.report, targetHealth: r.report.targetHealth, timeline: r.timeline })), generatedAt: new Date().toISOString() });
+    reportExtras({ html: opts.html });
   }
   return 0;
 }

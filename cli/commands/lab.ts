@@ -3,13 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { NetlabError, UsageError } from '../../analyzer/errors.js';
 import { spawn } from '../../cluster/exec/exec.js';
 import { checkLabName, labDir } from '../../cluster/lab/names.js';
-import { applyModel, deleteModel } from '../../cluster/lab/objects.js';
 import { isAlive } from '../../cluster/lab/processes.js';
-import { reconcile } from '../../cluster/lab/reconcile.js';
-import { readState, requireState, updateState, type LabState } from '../../cluster/lab/state.js';
+import { requireState } from '../../cluster/lab/state.js';
+import { applyManifests, deleteManifests, waitForPods } from '../../cluster/lab/api.js';
 import { renderGet, renderStatus, resourceOf } from '../../cluster/lab/views.js';
-import { parseManifests } from '../../cluster/model/parse.js';
-import { deploymentKey, ownerOf } from '../../cluster/model/pods.js';
 import { NetnsProvider } from '../../cluster/netns/provider.js';
 import { nlbStatusLines, nlbSummaries } from '../../cluster/nlb/describe.js';
 import type { LabProvider } from '../../cluster/lab/provider.js';
@@ -84,43 +81,12 @@ async function readManifest(file: string): Promise<string> {
   }
 }
 
-/** Wait until every pod of these Deployments is created and its containers are ready (the controller's probes). */
-async function waitForPods(lab: string, deployments: string[], timeoutMs: number): Promise<string | null> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const state = await readState(lab);
-    if (!state) return 'the lab went away';
-    // Readiness comes from the controller's probes: without it nothing would ever turn ready.
-    if (!state.controller.pid || !isAlive(state.controller.pid)) return `the lab's controller is not running (netlab up --name ${lab} restarts it)`;
-    const pending: string[] = [];
-    for (const key of deployments) {
-      const d = state.objects.deployments.find((x) => deploymentKey(x) === key);
-      if (!d) continue;
-      const pods = state.pods.filter((p) => !p.deleting && ownerOf(p) === key);
-      const ready = pods.filter((p) => p.object.status?.conditions?.some((c) => c.type === 'ContainersReady' && c.status === 'True'));
-      if (pods.length !== (d.spec?.replicas ?? 1) || ready.length !== pods.length) pending.push(`${key} ${ready.length}/${d.spec?.replicas ?? 1} ready`);
-    }
-    if (pending.length === 0) return null;
-    last = pending.join(', ');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return last;
-}
-
 export async function apply(opts: { filename: string; name: string }): Promise<number> {
   const lab = checkLabName(opts.name);
   const text = await readManifest(opts.filename);
-  const model = parseManifests(text, opts.filename === '-' ? '<stdin>' : opts.filename);
-  const lines = await updateState(lab, async (state) => {
-    requireReady(state);
-    const out = applyModel(state, model, new Date().toISOString());
-    await reconcile(state, () => undefined);
-    return out;
-  });
+  const { lines, deployments } = await applyManifests(lab, text, opts.filename === '-' ? '<stdin>' : opts.filename);
   process.stdout.write(`${lines.join('\n')}\n`);
-  const waitingFor = model.deployments.map((d) => deploymentKey({ ...d.object, metadata: { ...d.object.metadata, namespace: d.object.metadata?.namespace ?? 'default' } }));
-  const pending = await waitForPods(lab, waitingFor, 30_000);
+  const pending = await waitForPods(lab, deployments, 30_000);
   if (pending) process.stderr.write(`netlab: pods not ready after 30 s: ${pending} (see netlab get pods -o wide --name ${lab})\n`);
   return 0;
 }
@@ -128,19 +94,9 @@ export async function apply(opts: { filename: string; name: string }): Promise<n
 export async function remove(opts: { filename: string; name: string }): Promise<number> {
   const lab = checkLabName(opts.name);
   const text = await readManifest(opts.filename);
-  const model = parseManifests(text, opts.filename === '-' ? '<stdin>' : opts.filename);
-  const lines = await updateState(lab, async (state) => {
-    requireReady(state);
-    const out = deleteModel(state, model);
-    await reconcile(state, () => undefined);
-    return out;
-  });
+  const lines = await deleteManifests(lab, text, opts.filename === '-' ? '<stdin>' : opts.filename);
   process.stdout.write(`${lines.join('\n')}\n`);
   return lines.some((l) => l.startsWith('Error')) ? 2 : 0;
-}
-
-function requireReady(state: LabState): void {
-  if (state.phase !== 'ready') throw new NetlabError(`lab '${state.name}' is ${state.phase}`, { hint: `wait for netlab up to finish, or run netlab down --name ${state.name}` });
 }
 
 export async function get(resource: string, opts: { namespace: string; allNamespaces?: boolean; output?: string; name: string }): Promise<number> {

@@ -4,13 +4,7 @@
  * scenario's own configuration.
  */
 import type { Scenario } from '../scenarios/catalog.js';
-import { clientFlows, type ContractReport } from './contract.js';
-
-export interface TargetHealthDescription {
-  Target: { Id: string; Port: number; AvailabilityZone?: string };
-  HealthCheckPort: string;
-  TargetHealth: { State: string; Reason?: string; Description?: string };
-}
+import { clientFlows, type ContractReport, type DescribeTargetHealth } from '../../analyzer/report/contract.js';
 
 export interface LessonCheck {
   what: string;
@@ -23,7 +17,7 @@ export interface LessonContext {
   report: ContractReport;
   /** Requests the client sent in this run. */
   requests: number;
-  targetHealth: { TargetHealthDescriptions: TargetHealthDescription[] } | null;
+  targetHealth: DescribeTargetHealth | null;
   /** IPs the load balancer sends from (NLB nodes' private IPs), node IPs and the client's IP. */
   addresses: { lb: string[]; node: string[]; client: string[] };
   /** What the run observed beyond packets: readiness-gate transitions, draining targets. */

@@ -26,7 +26,7 @@ import type { DescribeTargetHealthOutput } from '../nlb/health/view.js';
 import { loadScenario, type Scenario } from '../scenarios/catalog.js';
 import type { RequestResult } from '../traffic/http-client.js';
 import { capAvailable, startCap } from './cap.js';
-import type { ContractReport } from './contract.js';
+import type { ContractReport, TargetHealthSample } from '../../analyzer/report/contract.js';
 import { startGroundTruth } from './groundtruth.js';
 import { checkLesson, verdictLine, type LessonCheck } from './lesson.js';
 import { buildManifest, writeManifest } from './manifest.js';
@@ -49,7 +49,9 @@ export interface CaptureOptions {
 export interface CaptureRun {
   scenario: Scenario;
   outDir: string;
-  report: ContractReport & { scenario: string; outDir: string; targetHealth?: DescribeTargetHealthOutput };
+  report: ContractReport & { scenario: string; outDir: string };
+  /** describe-target-health polled during the run (NLB scenarios). */
+  timeline: TargetHealthSample[];
   analysis: AnalysisResult;
   checks: LessonCheck[];
   verdict: string;
@@ -242,26 +244,32 @@ interface Observed {
   drainedConnectionKept: boolean | null;
 }
 
-/** Sample the NLB's target states while traffic flows (draining lasts only while the run does). */
-function startDrainMonitor(lab: string, scenario: Scenario): { stop(): Promise<boolean> } {
+/**
+ * Poll the NLB's target health while traffic flows: the timeline for the HTML report, and whether
+ * any target went `draining` (that state lasts only as long as the deregistration delay).
+ */
+function startHealthMonitor(lab: string, scenario: Scenario, t0: number): { stop(): Promise<{ draining: boolean; timeline: TargetHealthSample[] }> } {
   let running = true;
   let draining = false;
+  const timeline: TargetHealthSample[] = [];
   const loop = (async () => {
-    while (running && !draining) {
+    while (running) {
       const state = await readState(lab);
       const svc = state?.objects.services.find((s) => s.metadata?.name === scenario.traffic.service && (s.metadata?.namespace ?? 'default') === scenario.namespace);
-      if (state && svc && isNlbService(svc)) {
-        const th = await serviceTargetHealth(state, labDir(lab), scenario.namespace, scenario.traffic.service).catch(() => null);
-        if (th?.aws.TargetHealthDescriptions.some((t) => t.TargetHealth.State === 'draining')) draining = true;
+      if (!state || !svc || !isNlbService(svc)) return;
+      const th = await serviceTargetHealth(state, labDir(lab), scenario.namespace, scenario.traffic.service).catch(() => null);
+      if (th) {
+        timeline.push({ t: (Date.now() - t0) / 1000, health: th.aws });
+        if (th.aws.TargetHealthDescriptions.some((t) => t.TargetHealth.State === 'draining')) draining = true;
       }
-      await sleep(150);
+      await sleep(250);
     }
   })();
   return {
     async stop() {
       running = false;
       await loop;
-      return draining;
+      return { draining, timeline };
     },
   };
 }
@@ -325,7 +333,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     progress(`capturing at ${targets.length} namespaces with ${capturer}`);
     const truth = await startGroundTruth(groundTruthNs, outDir);
     const cap = capturer === 'cap' ? await startCap(targets, outDir, DEFAULT_FILTER) : await startTcpdump(targets, outDir, DEFAULT_FILTER);
-    const monitor = startDrainMonitor(opts.lab, scenario);
+    const monitor = startHealthMonitor(opts.lab, scenario, started);
     const trafficStarted = Date.now();
 
     const netns = fromNetns(state, scenario);
@@ -358,7 +366,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     });
     await pendingEvent;
     const long = (await Promise.all(longLived)).flat();
-    const drainingSeen = await monitor.stop();
+    const { draining: drainingSeen, timeline } = await monitor.stop();
     const gateHeld = scenario.expect.readinessGate ? await readinessGateHeld(opts.lab, scenario, trafficStarted - 1000) : null;
     progress('stopping captures');
     const files: CapturedFile[] = await cap.stop();
@@ -386,7 +394,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     };
     const checks = checkLesson(scenario, { report: contract, requests, targetHealth: targetHealth ?? null, addresses: { lb: book.lb, node: book.node, client: book.client }, observed });
     for (const e of eventErrors) checks.push({ what: 'scenario event', expected: 'ran', seen: e, ok: false });
-    const report = { scenario: scenario.name, outDir, ...contract, ...(targetHealth ? { targetHealth } : {}) };
+    const report = { ...contract, scenario: scenario.name, outDir, ...(targetHealth ? { targetHealth } : {}) };
     await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(path.join(outDir, 'report.md'), `# netlab capture --scenario ${scenario.name}\n\n${scenario.summary}\n\n${renderMarkdown(analysis)}\n\n## Lesson\n\n| check | expected | seen | |\n|---|---|---|---|\n${checks.map((c) => `| ${c.what} | ${c.expected} | ${c.seen} | ${c.ok ? 'ok' : 'FAIL'} |`).join('\n')}\n`);
     const answered = short.filter((r) => r.status !== null);
@@ -394,6 +402,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
       scenario,
       outDir,
       report,
+      timeline,
       analysis,
       checks,
       verdict: verdictLine(contract),

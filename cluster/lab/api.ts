@@ -7,6 +7,7 @@ import { NetlabError } from '../../analyzer/errors.js';
 import { parseManifests } from '../model/parse.js';
 import { deploymentKey, ownerOf } from '../model/pods.js';
 import { applyModel, deleteModel, deletePod } from './objects.js';
+import { isAlive } from './processes.js';
 import { reconcile } from './reconcile.js';
 import { readState, updateState, type LabState } from './state.js';
 
@@ -60,6 +61,8 @@ export async function waitForPods(lab: string, deployments: string[], timeoutMs:
   while (Date.now() < deadline) {
     const state = await readState(lab);
     if (!state) return 'the lab went away';
+    // Readiness comes from the controller's probes: without it nothing would ever turn ready.
+    if (!state.controller.pid || !isAlive(state.controller.pid)) return `the lab's controller is not running (netlab up --name ${lab} restarts it)`;
     const pending: string[] = [];
     for (const key of deployments) {
       const d = state.objects.deployments.find((x) => deploymentKey(x) === key);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContractFlow, ContractReport } from '../../../cluster/capture/contract.js';
+import type { ContractReport, ReportFlow as ContractFlow } from '../../../analyzer/report/contract.js';
 import { checkLesson, verdictLine } from '../../../cluster/capture/lesson.js';
 import { loadScenario } from '../../../cluster/scenarios/catalog.js';
 
@@ -15,8 +15,8 @@ function flow(i: number, verdict: ContractFlow['verdict']['clientIpAtBackend'], 
 }
 
 function report(flows: ContractFlow[], sources: Record<string, number>): ContractReport {
-  const c = { peer: 0, ppv2: 0, xff: 0, lost: 0 };
-  for (const f of flows) c[f.verdict.clientIpAtBackend]++;
+  const c: Record<string, number> = { peer: 0, ppv2: 0, xff: 0, lost: 0 };
+  for (const f of flows) c[f.verdict.clientIpAtBackend] = (c[f.verdict.clientIpAtBackend] ?? 0) + 1;
   return { points: [], flows, summary: { flows: flows.length, clientIpAtBackend: c, backends: {}, sourceSeenByBackend: sources } };
 }
 

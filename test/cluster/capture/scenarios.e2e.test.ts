@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientFlows } from '../../../cluster/capture/contract.js';
+import { clientFlows } from '../../../analyzer/report/contract.js';
 import { runCapture, type CaptureRun } from '../../../cluster/capture/run.js';
 import { NetnsProvider } from '../../../cluster/netns/provider.js';
 import { DEFAULT_TIME_SCALE } from '../../../cluster/scenarios/catalog.js';
