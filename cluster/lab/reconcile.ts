@@ -143,11 +143,18 @@ async function updateStatuses(ctx: LabContext): Promise<void> {
   for (const node of state.nodes) probes.set(node.name, await readProbes(state.name, node));
   for (const p of state.pods) {
     const node = state.nodes.find((n) => n.name === p.object.spec?.nodeName);
-    const alive = p.pid !== null && isAlive(p.pid);
+    let alive = p.pid !== null && isAlive(p.pid);
     if (!alive && p.pid !== null && !p.deleting) {
-      // The kubelet restarts a dead container.
-      p.restarts++;
-      startPodProcess(ctx, p);
+      // The kubelet restarts a dead container: at once the first time, then after 10 s, 20 s, … 5 min.
+      p.diedAt ??= ctx.now;
+      const backoffMs = p.restarts === 0 ? 0 : Math.min(10_000 * 2 ** (p.restarts - 1), 300_000);
+      if (Date.parse(ctx.now) - Date.parse(p.diedAt) >= backoffMs) {
+        state.resources.processes = state.resources.processes.filter((r) => r.pid !== p.pid);
+        p.restarts++;
+        p.diedAt = null;
+        startPodProcess(ctx, p);
+        alive = true;
+      }
     }
     p.probeReady = !p.deleting && alive && (probes.get(node?.name ?? '')?.[podKey(p)] ?? false);
     updatePodStatus(p, !!node && !node.stopped && !p.deleting, alive, ctx.now);

@@ -78,6 +78,8 @@ export interface LabPod {
   pid: number | null;
   /** Times the process was found dead and started again (RESTARTS). */
   restarts: number;
+  /** When the process was found dead and not yet restarted (restart back-off), else null. */
+  diedAt?: string | null;
   logFile: string;
   /** The controller's last readiness-probe result for the containers (ContainersReady). */
   probeReady: boolean;

@@ -86,7 +86,8 @@ export function renderGet(state: LabState, resource: Resource, opts: GetOptions,
       .map((p) => {
         const containers = p.object.status?.containerStatuses ?? [];
         const readyCount = containers.filter((c) => c.ready).length;
-        const status = p.deleting ? 'Terminating' : (p.object.status?.phase ?? 'Pending') === 'Running' ? 'Running' : 'ContainerCreating';
+        const waiting = containers.find((c) => c.state?.waiting)?.state?.waiting?.reason;
+        const status = p.deleting ? 'Terminating' : (waiting ?? ((p.object.status?.phase ?? 'Pending') === 'Running' ? 'Running' : 'ContainerCreating'));
         const gates = p.object.spec?.readinessGates ?? [];
         const gateCol = gates.length ? `${gates.length - pendingGates(p.object).length}/${gates.length}` : '<none>';
         return withNs(p.object.metadata?.namespace, [

@@ -157,7 +157,7 @@ export function updatePodStatus(p: LabPod, nodeReady: boolean, processAlive: boo
     ready: containersReady,
     restartCount: 0,
     started: processAlive,
-    state: processAlive ? { running: { startedAt: pod.status?.startTime } } : { waiting: { reason: 'ContainerCreating' } },
+    state: processAlive ? { running: { startedAt: pod.status?.startTime } } : { waiting: { reason: p.restarts > 0 ? 'CrashLoopBackOff' : 'ContainerCreating' } },
   }));
   if (JSON.stringify(statuses) !== JSON.stringify(pod.status!.containerStatuses)) {
     pod.status!.containerStatuses = statuses;
