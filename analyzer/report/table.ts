@@ -68,10 +68,15 @@ function countsLine(r: Record<string, number>): string {
   return e.length ? e.map(([k, v]) => `${k} ${v}`).join(', ') : '-';
 }
 
-export function renderText(result: AnalysisResult): string {
+export interface RenderOptions {
+  /** Also draw the health-check paths (they are always counted in the summary). */
+  healthChecks?: boolean;
+}
+
+export function renderText(result: AnalysisResult, opts: RenderOptions = {}): string {
   const points = new Map(result.points.map((p) => [p.name, p]));
   const out: string[] = [];
-  const groups = groupByShape(result.flows);
+  const groups = groupByShape(result.flows).filter((g) => opts.healthChecks !== false || !g.representative.healthCheck);
   groups.forEach((g, i) => {
     const f = g.representative;
     out.push(`Path ${i + 1}${f.healthCheck ? ' (health checks)' : ''}: ${g.flows.length} flow${g.flows.length === 1 ? '' : 's'} (${flowList(g.flows)}); representative ${f.id}: ${f.client.ip}:${f.client.port} → ${f.frontend.ip}:${f.frontend.port} → backend ${f.backend.pod ?? ''}${f.backend.pod ? ' ' : ''}${f.backend.ip}:${f.backend.port}`);

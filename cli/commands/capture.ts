@@ -51,7 +51,8 @@ function counts(title: string, c: Record<string, number>): string {
 
 export function renderCaptureRun(r: CaptureRun): string {
   const out: string[] = [`netlab capture --scenario ${r.scenario.name}: ${r.scenario.summary}`, ''];
-  out.push(renderText(r.analysis));
+  // A capture run is about the client's requests: probes and health checks are only counted.
+  out.push(renderText(r.analysis, { healthChecks: false }));
   out.push('');
   out.push(`What the client saw (${r.requests.answered}/${r.requests.sent} answered), like the write-up's for i in {1..100}; curl | grep Hostname | sort | uniq -c:`);
   out.push(counts('  Hostname', r.requests.hostnames) + counts('  client the app reported (client_address, or the PROXY header\'s client for PPv2-aware apps)', r.requests.clientAddresses));
