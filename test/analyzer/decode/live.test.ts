@@ -12,8 +12,8 @@ import { ppv2 } from '../../../fixtures/generate/packets.js';
 
 const canRun = process.getuid?.() === 0 && (await which('ip')) !== null && (await which('tcpdump')) !== null;
 const prefix = `t${randomBytes(2).toString('hex')}-`;
-const CLIENT_NS = `${prefix}client`;
-const SERVER_NS = `${prefix}server`;
+const CLIENT_NS = `${prefix}dec-client`;
+const SERVER_NS = `${prefix}dec-server`;
 const CLIENT_IP = '198.51.100.21';
 const SERVER_IP = '198.51.100.22';
 
@@ -44,7 +44,7 @@ describe.skipIf(!canRun)('decodeStream on a live tcpdump capture', () => {
   it('sees the handshake, the PROXY v2 header, X-Forwarded-For and the echoed client_address', async () => {
     const server = spawn('node', ['-e', SERVER], { netns: SERVER_NS, buffer: false });
     await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
-    const dump = spawn('tcpdump', ['-i', 'any', '-U', '-n', '-w', '-', 'tcp', 'port', '8080'], { netns: SERVER_NS, buffer: false });
+    const dump = spawn('tcpdump', ['-i', 'any', '--immediate-mode', '-U', '-n', '-w', '-', 'tcp', 'port', '8080'], { netns: SERVER_NS, buffer: false });
     const listening = new Promise<void>((resolve) => dump.stderr!.on('data', (d: Buffer) => { if (d.toString().includes('listening on')) resolve(); }));
     const records: Record<string, unknown>[] = [];
     let synSeen = false;
