@@ -1,10 +1,11 @@
 /**
  * analyzer/decode: capture bytes → one refilled PacketRecord per packet. Three ways in: push
- * chunks into a PacketDecoder yourself, `decodeFile` (large synchronous reads into one reused
- * buffer: the fast path, also for '-' = stdin), or `decodeStream` (any Readable, with backpressure:
- * live `tcpdump -w -` output or a capture agent).
+ * chunks into a PacketDecoder yourself, `decodeFile` (synchronous reads into one reused buffer:
+ * the fast path, also for '-' = stdin), or `decodeStream` (any Readable, with backpressure: live
+ * `tcpdump -w -` output or a capture agent).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { NetlabError } from '../errors.js';
 import { PacketDecoder, type DecodeOptions, type DecodeSummary } from './decoder.js';
 import type { PacketRecord } from './record.js';
@@ -40,7 +41,8 @@ export async function decodeFile(pathOrDash: string, onPacket: (rec: PacketRecor
   try {
     const stat = fstatSync(fd);
     if (stat.isDirectory()) throw new NetlabError('is a folder, not a capture file', { where: pathOrDash, hint: 'give a pcap or pcapng file' });
-    if (stdin && process.stdin.isTTY) {
+    // isatty, not process.stdin.isTTY: touching process.stdin would make a pipe non-blocking.
+    if (stdin && isatty(0)) {
       throw new NetlabError('stdin is a terminal, not a capture', { exitCode: 1, hint: 'pipe one in: tcpdump -w - ... | netlab decode -' });
     }
     const regular = stat.isFile();

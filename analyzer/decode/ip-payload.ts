@@ -15,7 +15,7 @@ export function dispatchIpPayload(ctx: DecodeContext, proto: number, off: number
     case PROTO.TCP: decodeTcp(ctx, off, capEnd, declEnd, f, depth); return;
     case PROTO.UDP: decodeUdp(ctx, off, capEnd, declEnd, f, depth); return;
     case PROTO.ICMP: case PROTO.ICMPV6: decodeIcmp(ctx, proto, off, capEnd, declEnd, f, depth); return;
-    case 4: case 41: decodeIpInIp(ctx, proto, off, capEnd, f, depth); return;
+    case 4: case 41: decodeIpInIp(ctx, proto, off, capEnd, depth); return;
     default: ctx.counts[COUNT.OTHER_L4]++;
   }
 }

@@ -35,6 +35,10 @@ export interface InterfaceState {
   /** Whole nanoseconds per unit when that is exact (decimal resolutions up to 1 ns), else 0. */
   nsPerUnit: number;
   tsOffsetSec: number;
+  /** The last timestamp high word seen and its value split into seconds and leftover units. */
+  lastHi: number;
+  lastHiSec: number;
+  lastHiRem: number;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -74,12 +78,17 @@ export function readIdb(dv: DataView, b: Uint8Array, off: number, len: number, l
     unitsPerSec,
     nsPerUnit,
     tsOffsetSec,
+    lastHi: -1,
+    lastHiSec: 0,
+    lastHiRem: 0,
   };
 }
 
 /**
  * Split a 64-bit timestamp (hi:lo units) into seconds and nanoseconds without losing precision:
- * nanosecond timestamps exceed 2^53, so divide in 16-bit limbs. Writes into out[0], out[1].
+ * nanosecond timestamps exceed 2^53. The high word changes only every 2^32 units (4.3 s in
+ * nanoseconds), so hi·2^32 is divided once per change, in 16-bit limbs, and each packet costs one
+ * division of a number below 2^33. Writes into out[0], out[1].
  */
 export function splitTimestamp(hi: number, lo: number, iface: InterfaceState, out: Float64Array): void {
   const div = iface.unitsPerSec;
@@ -90,14 +99,24 @@ export function splitTimestamp(hi: number, lo: number, iface: InterfaceState, ou
     sec = Math.floor(ts / div);
     rem = ts - sec * div;
   } else if (div <= 0x7fffffff) {
-    let r = 0;
-    let q = 0;
-    const limbs3 = hi >>> 16, limbs2 = hi & 0xffff, limbs1 = lo >>> 16, limbs0 = lo & 0xffff;
-    let cur = r * 65536 + limbs3; q = Math.floor(cur / div); r = cur - q * div; sec = q;
-    cur = r * 65536 + limbs2; q = Math.floor(cur / div); r = cur - q * div; sec = sec * 65536 + q;
-    cur = r * 65536 + limbs1; q = Math.floor(cur / div); r = cur - q * div; sec = sec * 65536 + q;
-    cur = r * 65536 + limbs0; q = Math.floor(cur / div); r = cur - q * div; sec = sec * 65536 + q;
-    rem = r;
+    if (hi !== iface.lastHi) {
+      let r = 0;
+      let q = 0;
+      let hs = 0;
+      for (const limb of [hi >>> 16, hi & 0xffff, 0, 0]) {
+        const cur = r * 65536 + limb;
+        q = Math.floor(cur / div);
+        r = cur - q * div;
+        hs = hs * 65536 + q;
+      }
+      iface.lastHi = hi;
+      iface.lastHiSec = hs;
+      iface.lastHiRem = r;
+    }
+    const low = iface.lastHiRem + lo;
+    const extra = Math.floor(low / div);
+    sec = iface.lastHiSec + extra;
+    rem = low - extra * div;
   } else {
     const ts = (BigInt(hi) << 32n) | BigInt(lo);
     const d = BigInt(div);

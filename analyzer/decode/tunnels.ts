@@ -6,7 +6,6 @@ import { COUNT, DEPTH, type DecodeContext } from './context.js';
 import { decodeEthernet, decodeEthertype, ETHERTYPE } from './linktypes.js';
 import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
-import type { L34Fields } from './record.js';
 
 export const VXLAN_PORT = 4789;
 export const VXLAN_LINUX_PORT = 8472;
@@ -43,7 +42,7 @@ export function decodeUdpTunnel(ctx: DecodeContext, port: number, off: number, e
   decodeEthernet(ctx, off + 8, end, rec.inner, DEPTH.INNER);
 }
 
-export function decodeIpInIp(ctx: DecodeContext, proto: number, off: number, end: number, _f: L34Fields, depth: number): void {
+export function decodeIpInIp(ctx: DecodeContext, proto: number, off: number, end: number, depth: number): void {
   if (depth !== DEPTH.OUTER) { ctx.counts[COUNT.OTHER_L4]++; return; }
   ctx.rec.tunnel = 'ipip';
   ctx.counts[COUNT.IPIP]++;
