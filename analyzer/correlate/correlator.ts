@@ -499,6 +499,9 @@ export class Correlator {
         const sameHost = this.pointHost[end.point] !== undefined && this.pointHost[end.point] === this.pointHost[start.point];
         if (!sameHost && end.dst !== start.src) continue;
         if (end.dst === start.dst && end.dport === start.dport && end.src === start.src) continue;
+        // A proxy opens its connection from its own address: a connection from the upstream's own
+        // client is that client's next request (identical requests are common), not a proxy hop.
+        if (start.src === this.firstOrigHop(up)?.src) continue;
         flow.upstream = up.id;
         flow.upstreamBy = 'payload';
         up.downstream = flow.id;

@@ -201,9 +201,11 @@ function siteOf(prev: HopResult, cur: HopResult): string {
 /**
  * Load-balancing decisions per flow: steps where a destination was chosen (DNAT, or a proxy's
  * new connection). A load balancer's step always counts (it picks among its healthy targets); a
- * node's DNAT counts only if that rule sent the captured flows to more than one backend, or if it
- * was seen once (no evidence either way). So externalTrafficPolicy=Local, whose node rule has only
- * the local pod, shows one decision, as the write-up says.
+ * node's DNAT counts if that rule sent the captured flows to more than one backend, if it was seen
+ * once (no evidence either way), or if the same service port's rules on different nodes reached a
+ * common backend — kube-proxy's Cluster rules hold every endpoint on every node, so a node that
+ * happened to send its few flows to one pod still chose. With externalTrafficPolicy=Local each
+ * node's rule holds only its own pods, whose sets never overlap: one decision, as the write-up says.
  */
 function countDecisions(flows: FlowResult[], pointByName: Map<string, PointInfo>): void {
   const targets = new Map<string, Set<string>>();
@@ -218,6 +220,20 @@ function countDecisions(flows: FlowResult[], pointByName: Map<string, PointInfo>
       uses.set(site, (uses.get(site) ?? 0) + 1);
     });
   }
+  // Sites of one actor and service port (the same rule on different nodes): shared when two of
+  // them reached the same backend.
+  const groupOf = (site: string) => site.replace(/@[^>]*>.*:(\d+)$/, '>$1');
+  const reachedFrom = new Map<string, Set<string>>();
+  for (const [site, set] of targets) {
+    for (const t of set) {
+      const k = `${groupOf(site)}|${t}`;
+      let sites = reachedFrom.get(k);
+      if (!sites) reachedFrom.set(k, (sites = new Set()));
+      sites.add(site);
+    }
+  }
+  const shared = new Set<string>();
+  for (const [k, sites] of reachedFrom) if (sites.size > 1) shared.add(k.slice(0, k.lastIndexOf('|')));
   for (const f of flows) {
     let n = 0;
     f.hops.forEach((h, i) => {
@@ -226,7 +242,7 @@ function countDecisions(flows: FlowResult[], pointByName: Map<string, PointInfo>
       const curPoint = pointByName.get(h.point);
       const byLb = prevPoint?.role === 'lb' || (curPoint?.role === 'lb' && h.by === curPoint.actor) || h.by === 'nlb';
       const site = siteOf(f.hops[i - 1]!, h);
-      if (byLb || (targets.get(site)?.size ?? 0) > 1 || uses.get(site) === 1) n++;
+      if (byLb || (targets.get(site)?.size ?? 0) > 1 || uses.get(site) === 1 || shared.has(groupOf(site))) n++;
     });
     f.verdict.lbDecisions = n;
   }

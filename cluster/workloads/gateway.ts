@@ -13,17 +13,20 @@ import { parseProxyHeader, type ProxyHeader } from './proxy-protocol.js';
 
 const MAX_HEAD = 64 * 1024;
 
-/** Insert or extend X-Forwarded-For (and X-Envoy-External-Address) in a request head. */
+/**
+ * Extend X-Forwarded-For (and add X-Envoy-External-Address), appending at the end of the head as
+ * Envoy does: the request line and the client's own headers stay first, byte for byte.
+ */
 export function addForwardedFor(head: string, client: string): string {
   const lines = head.split('\r\n');
   const i = lines.findIndex((l, k) => k > 0 && /^x-forwarded-for:/i.test(l));
   if (i > 0) lines[i] = `${lines[i]}, ${client}`;
-  else lines.splice(1, 0, `X-Forwarded-For: ${client}`);
-  lines.splice(1, 0, `X-Envoy-External-Address: ${client}`);
+  else lines.push(`X-Forwarded-For: ${client}`);
+  lines.push(`X-Envoy-External-Address: ${client}`);
   // One request per upstream connection keeps each request's XFF tied to its own client.
   const c = lines.findIndex((l, k) => k > 0 && /^connection:/i.test(l));
-  if (c > 0) lines[c] = 'Connection: close';
-  else lines.splice(1, 0, 'Connection: close');
+  if (c < 0) lines.push('Connection: close');
+  else if (!/^connection:\s*close\s*$/i.test(lines[c]!)) lines[c] = 'Connection: close';
   return lines.join('\r\n');
 }
 

@@ -16,9 +16,9 @@ function errorOf(text: string): NetlabError {
 describe('manifest parser', () => {
   it("takes the write-up's echo-service-nlb.yaml unchanged", () => {
     const model = parseManifests(readFileSync('fixtures/manifests/echo-service-nlb.yaml', 'utf8'), 'echo-service-nlb.yaml');
-    expect(model.deployments.map((d) => [d.object.metadata?.name, d.object.spec?.replicas, d.where])).toEqual([['deploy-echo', 2, 'echo-service-nlb.yaml:1']]);
+    expect(model.deployments.map((d) => [d.object.metadata?.name, d.object.spec?.replicas, d.where])).toEqual([['deploy-echo', 2, 'echo-service-nlb.yaml:3']]);
     const svc = model.services[0]!;
-    expect(svc.where).toBe('echo-service-nlb.yaml:22');
+    expect(svc.where).toBe('echo-service-nlb.yaml:24');
     expect(svc.object.spec?.loadBalancerClass).toBe('service.k8s.aws/nlb');
     expect(svc.object.metadata?.annotations?.['service.beta.kubernetes.io/aws-load-balancer-nlb-target-type']).toBe('ip');
   });
