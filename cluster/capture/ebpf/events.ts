@@ -67,11 +67,12 @@ export type LineKind = 'event' | 'ready' | 'lost' | 'other';
 const SPACE = 0x20;
 const NL = 0x0a;
 
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
+/** Hex digit value per byte, -1 for anything else. */
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[0x61 + i] = 10 + i;
+  HEX[0x41 + i] = 10 + i;
 }
 
 const bswap16 = (v: number) => ((v & 0xff) << 8) | (v >>> 8);
@@ -98,6 +99,8 @@ export class EventLineParser {
   private end = 0;
   private hi = 0;
   private lo = 0;
+  private readonly lastDev = new Uint8Array(16);
+  private lastDevLen = 0;
 
   constructor(payloadWords: number) {
     this.words = payloadWords;
@@ -107,11 +110,19 @@ export class EventLineParser {
   /** Feed output; `onEvent` runs for each complete event line with the reused event. */
   push(chunk: Buffer, onEvent: (ev: EbpfEvent) => void): void {
     let data = chunk;
+    let start = 0;
     if (this.carry) {
-      data = Buffer.concat([this.carry, chunk]);
+      // Only the line split across chunks is copied, not the whole chunk.
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        data = Buffer.concat([this.carry, chunk]);
+      } else {
+        const joined = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
+        if (this.line(joined, 0, joined.length) === 'event') onEvent(this.event);
+        start = nl + 1;
+      }
       this.carry = null;
     }
-    let start = 0;
     for (;;) {
       const nl = data.indexOf(NL, start);
       if (nl < 0) break;
@@ -188,7 +199,7 @@ export class EventLineParser {
     while (p < e) {
       const c = b[p];
       if (c === SPACE) break;
-      const d = hexDigit(c);
+      const d = HEX[c];
       if (d < 0) return false;
       // shift the 64-bit value left by 4 bits
       hi = ((hi << 4) | (lo >>> 28)) >>> 0;
@@ -203,14 +214,36 @@ export class EventLineParser {
     return true;
   }
 
-  private word(): string | null {
+  /** The device name field: a new string only when it differs from the previous event's. */
+  private devName(): boolean {
     const b = this.buf;
     const s = this.pos;
     let p = s;
     while (p < this.end && b[p] !== SPACE) p++;
-    if (p === s) return null;
+    const len = p - s;
+    if (len === 0 || len > 16) return false;
     this.pos = p + 1;
-    return Buffer.from(b.buffer, b.byteOffset + s, p - s).toString('latin1');
+    const last = this.lastDev;
+    let same = len === this.lastDevLen;
+    for (let i = 0; same && i < len; i++) same = last[i] === b[s + i];
+    if (!same) {
+      last.set(b.subarray(s, p));
+      this.lastDevLen = len;
+      this.event.dev = Buffer.from(b.buffer, b.byteOffset + s, len).toString('latin1');
+    }
+    return true;
+  }
+
+  /** The direction field: `r` or `t`. */
+  private direction(): boolean {
+    const b = this.buf;
+    const p = this.pos;
+    if (p + 1 >= this.end || b[p + 1] !== SPACE) return false;
+    this.pos = p + 2;
+    if (b[p] === 0x72) this.event.dir = DIR.RX;
+    else if (b[p] === 0x74) this.event.dir = DIR.TX;
+    else return false;
+    return true;
   }
 
   /** Writes the 64-bit little-endian-loaded value in hi/lo as 8 bytes at out[off]. */
@@ -242,13 +275,7 @@ export class EventLineParser {
     ev.netnsInode = this.lo;
     if (!this.field()) return false;
     ev.ifindex = this.lo;
-    const dev = this.word();
-    if (dev === null) return false;
-    if (dev !== ev.dev) ev.dev = dev;
-    const dir = this.word();
-    if (dir === 'r') ev.dir = DIR.RX;
-    else if (dir === 't') ev.dir = DIR.TX;
-    else return false;
+    if (!this.devName() || !this.direction()) return false;
     if (!this.field()) return false;
     ev.skb = (this.hi & 0xffff) * 4294967296 + this.lo;
     if (family === 4) {
