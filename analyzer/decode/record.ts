@@ -1,7 +1,7 @@
 /**
  * The decoder's output: ONE mutable record per decoder, refilled for every packet and handed to
  * the consumer's callback. Nothing here is allocated per packet; a consumer that keeps anything
- * copies the numbers it needs (or calls `toContractObject`, which allocates, for output paths).
+ * copies the numbers it needs (or calls `recordToContract`, which allocates, for output paths).
  *
  * Addresses: IPv4 as unsigned 32-bit numbers (`src4`/`dst4`); IPv6 in the reused 16-byte arrays
  * `src6`/`dst6`. `payloadOffset` indexes `bytes`, the decoder's current buffer, and is valid only
@@ -37,9 +37,16 @@ export interface Ppv2Record {
   tlvLen: number;
   /** CRC32C TLV: -1 absent, 0 bad, 1 good. */
   crcOk: number;
-  /** AWS TLV 0xEA VPC endpoint id: offset/length inside `bytes`, -1 when absent. */
+  /** AWS TLV 0xEA VPC endpoint id: offset/length inside `buf`, -1 when absent. */
   awsVpceOffset: number;
   awsVpceLen: number;
+  /**
+   * The buffer `tlvOffset`/`awsVpceOffset` index: the packet's `bytes`, or the flow's reassembly
+   * buffer when the header was split over segments (valid during the callback only).
+   */
+  buf: Uint8Array;
+  /** The header was completed by reassembling this flow's earlier segment(s). */
+  reassembled: boolean;
 }
 
 export interface HttpRecord {
@@ -81,8 +88,15 @@ export interface L34Fields {
   tsecr: number;
   payloadOffset: number;
   payloadLen: number;
+  /** Payload bytes actually captured (≤ payloadLen when the snap length cut the packet). */
+  payloadCaptured: number;
   /** A cheap hash (FNV-1a 32) of the first bytes of payload, for cross-point matching. */
   payloadHash: number;
+  /** IPv6 flow label, -1 for IPv4. */
+  flowLabel: number;
+  /** ICMP/ICMPv6 type and code, -1 otherwise. */
+  icmpType: number;
+  icmpCode: number;
 }
 
 export interface PacketRecord extends L34Fields {
@@ -105,9 +119,15 @@ export interface PacketRecord extends L34Fields {
   bytes: Uint8Array;
   /** ARP: opcode, sender/target IPv4 (src4/dst4 hold them). */
   arpOp: number;
+  /** Outermost 802.1Q/802.1ad VLAN id, -1 when untagged. */
+  vlan: number;
   /** Tunnel: 'vxlan' | 'geneve' | 'ipip' | null, and the inner packet's fields. */
   tunnel: string | null;
+  /** VXLAN/Geneve VNI, -1 otherwise. */
+  vni: number;
   inner: L34Fields;
+  /** ICMP/ICMPv6 error messages: the quoted original packet's header (`quoted.l3` is NONE when absent). */
+  quoted: L34Fields;
   ppv2: Ppv2Record;
   http: HttpRecord;
   /** null, or a constant reason string like 'truncated-tcp'. */

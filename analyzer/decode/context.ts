@@ -1,0 +1,92 @@
+/**
+ * The state every protocol decoder shares while one packet is decoded: the current buffer (as bytes
+ * and as one DataView), the one record being refilled, and the per-protocol counters. Protocol
+ * files are plain functions over this context, so the hot loop allocates nothing.
+ */
+import { L3, PROTO, type HttpRecord, type L34Fields, type PacketRecord, type Ppv2Record } from './record.js';
+import type { FlowReassembly } from './reassembly.js';
+
+/** Indexes into `DecodeContext.counts`; the summary names them (see summary.ts). */
+export const COUNT = {
+  ETHERNET: 0, VLAN: 1, IPV4: 2, IPV6: 3, ARP: 4, OTHER_L3: 5, TCP: 6, UDP: 7, ICMP: 8, ICMPV6: 9,
+  OTHER_L4: 10, FRAGMENT: 11, VXLAN: 12, GENEVE: 13, IPIP: 14, PPV1: 15, PPV2: 16, HTTP: 17,
+} as const;
+export const COUNT_NAMES = [
+  'ethernet', 'vlan', 'ipv4', 'ipv6', 'arp', 'other-l3', 'tcp', 'udp', 'icmp', 'icmpv6',
+  'other-l4', 'ip-fragment', 'vxlan', 'geneve', 'ipip', 'proxy-v1', 'proxy-v2', 'http',
+] as const;
+
+/** How deep a decoder is: the capture's own packet, a tunnel's inner packet, or an ICMP error's quote. */
+export const DEPTH = { OUTER: 0, INNER: 1, QUOTED: 2 } as const;
+
+export class DecodeContext {
+  bytes: Uint8Array = new Uint8Array(0);
+  dv: DataView = new DataView(new ArrayBuffer(0));
+  /** Container byte order; NFLOG and NULL link headers follow it. */
+  littleEndian = true;
+  readonly rec: PacketRecord = newPacketRecord();
+  readonly counts = new Float64Array(COUNT_NAMES.length);
+  /** Whether `rec.inner` / `rec.quoted` were written by the previous packet and need a reset. */
+  innerDirty = false;
+  quotedDirty = false;
+
+  constructor(readonly reasm: FlowReassembly | null) {}
+
+  /** Records the first malformation of this packet. */
+  fail(reason: string): void {
+    if (this.rec.error === null) this.rec.error = reason;
+  }
+
+  setBuffer(bytes: Uint8Array, dv: DataView): void {
+    this.bytes = bytes;
+    this.dv = dv;
+  }
+}
+
+export function newL34(): L34Fields {
+  return {
+    l3: L3.NONE, src4: 0, dst4: 0, src6: new Uint8Array(16), dst6: new Uint8Array(16), proto: PROTO.NONE,
+    sport: -1, dport: -1, ipId: -1, ttl: -1, fragment: false, seq: -1, ack: -1, tcpFlags: -1, window: -1,
+    mss: -1, wscale: -1, tsval: -1, tsecr: -1, payloadOffset: -1, payloadLen: -1, payloadCaptured: 0,
+    payloadHash: 0, flowLabel: -1, icmpType: -1, icmpCode: -1,
+  };
+}
+
+export function resetL34(f: L34Fields): void {
+  f.l3 = L3.NONE; f.src4 = 0; f.dst4 = 0; f.proto = PROTO.NONE; f.sport = -1; f.dport = -1; f.ipId = -1;
+  f.ttl = -1; f.fragment = false; f.seq = -1; f.ack = -1; f.tcpFlags = -1; f.window = -1; f.mss = -1;
+  f.wscale = -1; f.tsval = -1; f.tsecr = -1; f.payloadOffset = -1; f.payloadLen = -1; f.payloadCaptured = 0;
+  f.payloadHash = 0; f.flowLabel = -1; f.icmpType = -1; f.icmpCode = -1;
+}
+
+function newPpv2(): Ppv2Record {
+  return {
+    present: false, version: 0, command: 0, family: 'unspec', src4: 0, dst4: 0, src6: new Uint8Array(16),
+    dst6: new Uint8Array(16), sport: -1, dport: -1, headerLen: 0, tlvOffset: -1, tlvLen: 0, crcOk: -1,
+    awsVpceOffset: -1, awsVpceLen: 0, buf: new Uint8Array(0), reassembled: false,
+  };
+}
+
+function newHttp(): HttpRecord {
+  return {
+    present: false, isRequest: false, methodOff: -1, methodLen: 0, pathOff: -1, pathLen: 0, status: -1,
+    hostOff: -1, hostLen: 0, xffOff: -1, xffLen: 0, xRealIpOff: -1, xRealIpLen: 0, clientAddrOff: -1, clientAddrLen: 0,
+  };
+}
+
+export function newPacketRecord(): PacketRecord {
+  return {
+    ...newL34(),
+    n: 0, tsSec: 0, tsNsec: 0, linktype: -1, interfaceId: 0, ifindex: -1, pktType: -1, caplen: 0, origLen: 0,
+    fileOffset: 0, bytes: new Uint8Array(0), arpOp: -1, vlan: -1, tunnel: null, vni: -1, inner: newL34(),
+    quoted: newL34(), ppv2: newPpv2(), http: newHttp(), error: null,
+  };
+}
+
+/** FNV-1a over the first 32 captured payload bytes: a cheap, NAT-invariant fingerprint. */
+export function payloadHash(b: Uint8Array, off: number, len: number): number {
+  const end = off + (len < 32 ? len : 32);
+  let h = 0x811c9dc5;
+  for (let i = off; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}

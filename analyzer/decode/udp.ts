@@ -1,0 +1,23 @@
+/** UDP: ports and length; VXLAN and Geneve ports hand the payload to the tunnel decoder. */
+import { COUNT, DEPTH, payloadHash, type DecodeContext } from './context.js';
+import { decodeUdpTunnel, isTunnelPort } from './tunnels.js';
+import type { L34Fields } from './record.js';
+
+export function decodeUdp(ctx: DecodeContext, off: number, capEnd: number, declEnd: number, f: L34Fields, depth: number): void {
+  const b = ctx.bytes;
+  const quoted = depth === DEPTH.QUOTED;
+  if (capEnd - off < (quoted ? 4 : 8)) { if (!quoted) ctx.fail('truncated-udp'); return; }
+  ctx.counts[COUNT.UDP]++;
+  f.sport = (b[off] << 8) | b[off + 1];
+  f.dport = (b[off + 2] << 8) | b[off + 3];
+  if (quoted) return;
+  const udpLen = (b[off + 4] << 8) | b[off + 5];
+  if (udpLen < 8 || off + udpLen > declEnd) { ctx.fail('bad-udp-length'); return; }
+  const payloadOff = off + 8;
+  const capPayloadEnd = off + udpLen < capEnd ? off + udpLen : capEnd;
+  f.payloadOffset = payloadOff;
+  f.payloadLen = udpLen - 8;
+  f.payloadCaptured = capPayloadEnd > payloadOff ? capPayloadEnd - payloadOff : 0;
+  f.payloadHash = payloadHash(b, payloadOff, f.payloadCaptured);
+  if (depth === DEPTH.OUTER && isTunnelPort(f.dport)) decodeUdpTunnel(ctx, f.dport, payloadOff, capPayloadEnd);
+}
