@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEbpfCapture } from '../cluster/capture/ebpf/capture.js';
 import { EventLineParser } from '../cluster/capture/ebpf/events.js';
-import { createEbpfRecord, fillRecord } from '../cluster/capture/ebpf/record.js';
+import { EbpfRecordFiller } from '../cluster/capture/ebpf/record.js';
 import { resolveNamespaces } from '../cluster/capture/ebpf/netns.js';
 import { run, spawn } from '../cluster/exec/exec.js';
 import { BACKEND, FRONTEND, createDnatTestbed, uniquePrefix, type Testbed } from './testbed/dnat.js';
@@ -141,14 +141,14 @@ async function pcapRun(bed: Testbed, rate: number, seconds: number, outDir: stri
   };
 }
 
-/** Events/s of EventLineParser + fillRecord on the committed real probe output, repeated. */
+/** Events/s of EventLineParser + EbpfRecordFiller on the committed real probe output, repeated. */
 function parserThroughput(): number {
   const lines = readFileSync('fixtures/ebpf/probe-output.txt', 'latin1').split('\n').filter((l) => l.startsWith('4 ')).join('\n');
   const data = Buffer.from(`${lines}\n`.repeat(4000));
   const parser = new EventLineParser(4);
-  const rec = createEbpfRecord();
+  const filler = new EbpfRecordFiller();
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < data.length; i += 4096) parser.push(data.subarray(i, i + 4096), (ev) => fillRecord(ev, rec, 0, 0));
+  for (let i = 0; i < data.length; i += 4096) parser.push(data.subarray(i, i + 4096), (ev) => filler.fill(ev, 0, 0));
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
   return parser.events / sec;
 }

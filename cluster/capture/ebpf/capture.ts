@@ -12,7 +12,7 @@ import type { TracedNamespace } from './netns.js';
 import { PcapngWriter } from './pcapng.js';
 import { detectPageAddressing } from './pages.js';
 import { buildProbeProgram, type PageAddressing } from './program.js';
-import { createEbpfRecord, fillRecord, type EbpfPacketRecord } from './record.js';
+import { EbpfRecordFiller, type EbpfPacketRecord } from './record.js';
 
 export interface EbpfPoint {
   /** Position in the point list (records carry it as `point`). */
@@ -116,7 +116,7 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
   const mergedIds: number[] = [];
   // (inode, ifindex) → point index; ifindex is below 2^20 on any real system.
   const pointIndex = new Map<number, number>();
-  const record = createEbpfRecord();
+  const filler = new EbpfRecordFiller();
   const clock = wallOffset();
 
   const pointFor = (ev: EbpfEvent): number => {
@@ -144,7 +144,7 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
   const onEvent = (ev: EbpfEvent): void => {
     const idx = pointFor(ev);
     const point = points[idx];
-    fillRecord(ev, record, clock.sec, clock.nsec);
+    const record = filler.fill(ev, clock.sec, clock.nsec);
     point.packets++;
     record.n = point.packets;
     record.point = idx;

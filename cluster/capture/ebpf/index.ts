@@ -3,7 +3,7 @@ export { startEbpfCapture, type EbpfCapture, type EbpfCaptureOptions, type EbpfC
 export { netnsInode, pidNetnsInode, resolveNamespaces, type TracedNamespace } from './netns.js';
 export { buildProbeProgram, READY_MARKER, type ProbeProgramOptions, type PageAddressing } from './program.js';
 export { EventLineParser, createEvent, DIR, type EbpfEvent } from './events.js';
-export { createEbpfRecord, fillRecord, type EbpfPacketRecord } from './record.js';
+export { EbpfRecordFiller, type EbpfPacketRecord } from './record.js';
 export { synthesizeFrame } from './frame.js';
 export { PcapngWriter } from './pcapng.js';
 export { detectPageAddressing, pageAddressingFor } from './pages.js';

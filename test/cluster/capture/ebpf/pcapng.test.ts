@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { which } from '../../../../cluster/exec/exec.js';
 import { EventLineParser } from '../../../../cluster/capture/ebpf/events.js';
 import { PcapngWriter } from '../../../../cluster/capture/ebpf/pcapng.js';
-import { createEbpfRecord, fillRecord } from '../../../../cluster/capture/ebpf/record.js';
+import { EbpfRecordFiller } from '../../../../cluster/capture/ebpf/record.js';
 
 const tshark = await which('tshark');
 const dir = mkdtempSync(path.join(tmpdir(), 'netlab-ebpf-pcapng-'));
@@ -18,7 +18,7 @@ const NAMES: Record<number, string> = { 4026532177: 'client/eth0', 4026532246: '
 function writeFixture(fixture: string, file: string): Array<{ iface: string; dir: number; skb: number; ts: string; ipId: number; seq: number; len: number; caplen: number; origLen: number }> {
   const w = new PcapngWriter(file);
   const ids = new Map<number, number>();
-  const rec = createEbpfRecord();
+  const filler = new EbpfRecordFiller();
   const expected: ReturnType<typeof writeFixture> = [];
   // 2023-11-14T22:13:20Z plus the probe's monotonic time
   const wallSec = 1_700_000_000;
@@ -28,7 +28,7 @@ function writeFixture(fixture: string, file: string): Array<{ iface: string; dir
       id = w.addInterface(NAMES[ev.netnsInode], `eBPF ${ev.dev}`);
       ids.set(ev.netnsInode, id);
     }
-    fillRecord(ev, rec, wallSec, 0);
+    const rec = filler.fill(ev, wallSec, 0);
     w.packet(id, rec.tsSec, rec.tsNsec, rec.bytes, rec.caplen, rec.origLen, ev.dir, ev.skb);
     expected.push({
       iface: NAMES[ev.netnsInode], dir: ev.dir, skb: ev.skb, ts: `${rec.tsSec}.${String(rec.tsNsec).padStart(9, '0')}`,

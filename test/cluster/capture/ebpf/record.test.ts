@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { L3 } from '../../../../analyzer/decode/record.js';
 import { EventLineParser } from '../../../../cluster/capture/ebpf/events.js';
-import { createEbpfRecord, fillRecord } from '../../../../cluster/capture/ebpf/record.js';
+import { EbpfRecordFiller } from '../../../../cluster/capture/ebpf/record.js';
 
 const v4 = readFileSync('fixtures/ebpf/probe-output.txt');
 const ip4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
@@ -17,10 +17,10 @@ interface Kept {
 }
 
 function records(wallSec: number, wallNsec: number): Kept[] {
-  const rec = createEbpfRecord();
+  const filler = new EbpfRecordFiller();
   const out: Kept[] = [];
   new EventLineParser(4).push(v4, (ev) => {
-    fillRecord(ev, rec, wallSec, wallNsec);
+    const rec = filler.fill(ev, wallSec, wallNsec);
     out.push({
       dir: rec.dir, skb: rec.skb, tsSec: rec.tsSec, tsNsec: rec.tsNsec, l3: rec.l3, src: ip4(rec.src4), dst: ip4(rec.dst4),
       sport: rec.sport, dport: rec.dport, ipId: rec.ipId, seq: rec.seq, flags: rec.tcpFlags, tsval: rec.tsval, mss: rec.mss,
@@ -41,7 +41,7 @@ function records(wallSec: number, wallNsec: number): Kept[] {
   return out;
 }
 
-describe('fillRecord', () => {
+describe('EbpfRecordFiller', () => {
   const all = records(1_700_000_000, 999_999_999);
 
   it('fills the analyzer fields of the first SYN', () => {
@@ -61,23 +61,24 @@ describe('fillRecord', () => {
 
   it('marks segments without a timestamp option with -1, and keeps it when present', () => {
     expect(all.every((r) => r.tsval > 0)).toBe(true);
-    const rec = createEbpfRecord();
+    const filler = new EbpfRecordFiller();
     const ev = new EventLineParser(4);
-    ev.push(Buffer.from(`4 1 7 2 eth0 t 1 a6433c6 16433c6 6 8aae 901f 1 40 2800 14 1 0 4 14 0 0 0 0 ff 0 0 0 0 0\n`), (e) => fillRecord(e, rec, 0, 0));
+    ev.push(Buffer.from(`4 1 7 2 eth0 t 1 a6433c6 16433c6 6 8aae 901f 1 40 2800 14 1 0 4 14 0 0 0 0 ff 0 0 0 0 0\n`), (e) => filler.fill(e, 0, 0));
+    const rec = filler.record;
     expect(rec.tsval).toBe(-1);
     expect(rec.tcpFlags).toBe(0x04);
   });
 
   it('finds the HTTP request line, the status line and the PROXY v2 header', () => {
     const http = all.filter((r) => r.http).map((r) => r.http);
-    expect(http).toContainEqual({ request: true, method: 'GET', path: '/', status: 0 });
-    expect(http).toContainEqual({ request: true, method: 'POST', path: '/x', status: 0 });
+    expect(http).toContainEqual({ request: true, method: 'GET', path: '/', status: -1 });
+    expect(http).toContainEqual({ request: true, method: 'POST', path: '/x', status: -1 });
     expect(http).toContainEqual({ request: false, method: '', path: '', status: 200 });
     const ppv2 = all.filter((r) => r.ppv2);
     expect(ppv2).toHaveLength(2);
     expect(ppv2[0].ppv2).toEqual({ command: 1, family: 'inet', src: '203.0.113.7', dst: '198.51.100.1', sport: 41234, dport: 8080, headerLen: 28 });
-    // The request after the PPv2 header starts in the captured bytes: only "GET " fits in 32.
-    expect(ppv2[0].http).toEqual({ request: true, method: 'GET', path: '', status: 0 });
+    // Only "GET " of the request after the header fits in 32 bytes: too little to call it HTTP.
+    expect(ppv2[0].http).toBeNull();
     // truncated after 32 payload bytes: Ethernet + IPv4 + TCP(32) + 32
     expect(ppv2[0].caplen).toBe(14 + 20 + 32 + 32);
     expect(ppv2[0].origLen).toBe(14 + 20 + 32 + 59);
