@@ -63,7 +63,7 @@ function newPpv2(): Ppv2Record {
   return {
     present: false, version: 0, command: 0, family: 'unspec', src4: 0, dst4: 0, src6: new Uint8Array(16),
     dst6: new Uint8Array(16), sport: -1, dport: -1, headerLen: 0, tlvOffset: -1, tlvLen: 0, crcOk: -1,
-    awsVpceOffset: -1, awsVpceLen: 0, buf: new Uint8Array(0), reassembled: false,
+    awsVpceOffset: -1, awsVpceLen: 0, buf: new Uint8Array(0), reassembled: false, truncated: false,
   };
 }
 

@@ -75,6 +75,7 @@ function ppv2Object(p: Ppv2Record) {
   const tlvs: { type: number; length: number; value: string }[] = [];
   for (let t = p.tlvOffset, end = p.tlvOffset + p.tlvLen; p.tlvOffset >= 0 && t + 3 <= end; ) {
     const length = (p.buf[t + 1] << 8) | p.buf[t + 2];
+    if (t + 3 + length > end) break; // cut by the snap length
     tlvs.push({ type: p.buf[t], length, value: hex(p.buf, t + 3, length) });
     t += 3 + length;
   }
@@ -93,6 +94,7 @@ function ppv2Object(p: Ppv2Record) {
     crc32c: p.crcOk < 0 ? null : p.crcOk === 1 ? 'ok' : 'bad',
     awsVpceId: text(p.buf, p.awsVpceOffset, p.awsVpceLen),
     reassembled: p.reassembled,
+    truncated: p.truncated,
   };
 }
 
@@ -162,9 +164,10 @@ function l34Text(f: L34Fields, rec: PacketRecord | null): string {
     if (f.wscale >= 0) opts.push(`wscale ${f.wscale}`);
     if (f.tsval >= 0) opts.push(`TS val ${f.tsval} ecr ${f.tsecr}`);
     if (opts.length > 0) s += `, options [${opts.join(',')}]`;
-    return `${s}, length ${f.payloadLen}`;
+    return f.payloadLen >= 0 ? `${s}, length ${f.payloadLen}` : s;
   }
-  if (f.proto === PROTO.UDP && f.payloadLen >= 0) return `${head}: UDP, length ${f.payloadLen}`;
+  if (f.proto === PROTO.TCP && f.seq >= 0) return `${head}: TCP seq ${f.seq}`;
+  if (f.proto === PROTO.UDP && f.sport >= 0) return `${head}: UDP${f.payloadLen >= 0 ? `, length ${f.payloadLen}` : ''}`;
   if ((f.proto === PROTO.ICMP || f.proto === PROTO.ICMPV6) && f.icmpType >= 0) {
     let s = `${head}: ${f.proto === PROTO.ICMP ? 'ICMP' : 'ICMP6'} type ${f.icmpType} code ${f.icmpCode}`;
     if (rec !== null && rec.quoted.l3 !== L3.NONE) s += ` [quoting ${l34Text(rec.quoted, null)}]`;
@@ -179,7 +182,10 @@ export function formatText(rec: PacketRecord): string {
   if (rec.ifindex >= 0) parts.push(`if${rec.ifindex}${rec.pktType === 4 ? ' Out' : rec.pktType >= 0 ? ' In' : ''}`);
   if (rec.vlan >= 0) parts.push(`vlan ${rec.vlan}`);
   if (rec.l3 === L3.ARP) {
-    parts.push(`ARP ${rec.arpOp === 1 ? 'who-has' : rec.arpOp === 2 ? 'reply' : `op ${rec.arpOp}`} ${ipv4ToString(rec.dst4)} tell ${ipv4ToString(rec.src4)}`);
+    const op = rec.arpOp;
+    parts.push(op === 1 ? `ARP who-has ${ipv4ToString(rec.dst4)} tell ${ipv4ToString(rec.src4)}`
+      : op === 2 ? `ARP reply ${ipv4ToString(rec.src4)} is-at (to ${ipv4ToString(rec.dst4)})`
+        : `ARP op ${op} ${ipv4ToString(rec.src4)} > ${ipv4ToString(rec.dst4)}`);
   } else if (rec.l3 === L3.IPV4 || rec.l3 === L3.IPV6) {
     parts.push(l34Text(rec, rec));
   } else if (rec.l3 === L3.OTHER) {

@@ -269,8 +269,8 @@ export class PacketDecoder {
         this.allIfaces.push(iface.info);
         break;
       }
-      case BLOCK.EPB: this.packetBlock(dv, b, off, blockLen, dv.getUint32(off + 8, le), off + 12, 20, 28); break;
-      case BLOCK.PB: this.packetBlock(dv, b, off, blockLen, dv.getUint16(off + 8, le), off + 12, 20, 28); break;
+      case BLOCK.EPB: this.packetBlock(dv, b, off, blockLen, dv.getUint32(off + 8, le), 12, 20, 28); break;
+      case BLOCK.PB: this.packetBlock(dv, b, off, blockLen, dv.getUint16(off + 8, le), 12, 20, 28); break;
       case BLOCK.SPB: {
         if (blockLen < 16) throw this.blockTooShort(type, blockLen);
         const origLen = dv.getUint32(off + 8, le);

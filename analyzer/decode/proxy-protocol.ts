@@ -27,9 +27,11 @@ function prefixMatches(b: Uint8Array, off: number, avail: number, want: Uint8Arr
 
 /**
  * Parse a v2 header at b[off, off+avail). Returns its total length, or a PP code: NOT_PROXY when the
- * bytes are not a v2 signature, NEED_MORE when they are a valid prefix of one.
+ * bytes are not a v2 signature, NEED_MORE when they are a valid prefix of one. With `snapCut` (the
+ * capture cut the payload, no more will come) a header whose address block was captured is
+ * returned as `truncated`.
  */
-export function parsePpv2(b: Uint8Array, off: number, avail: number, p: Ppv2Record): number {
+export function parsePpv2(b: Uint8Array, off: number, avail: number, p: Ppv2Record, snapCut = false): number {
   if (!prefixMatches(b, off, avail, PPV2_SIGNATURE)) return PP.NOT_PROXY;
   if (avail < 16) return PP.NEED_MORE;
   const verCmd = b[off + 12];
@@ -38,7 +40,8 @@ export function parsePpv2(b: Uint8Array, off: number, avail: number, p: Ppv2Reco
   const famByte = b[off + 13];
   const len = (b[off + 14] << 8) | b[off + 15];
   const total = 16 + len;
-  if (avail < total) return PP.NEED_MORE;
+  const cut = avail < total;
+  if (cut && !snapCut) return PP.NEED_MORE;
   const fam = famByte >> 4;
   let addrLen: number;
   let family: string;
@@ -48,6 +51,7 @@ export function parsePpv2(b: Uint8Array, off: number, avail: number, p: Ppv2Reco
   else if (fam === 3) { family = 'unix'; addrLen = 216; }
   else return PP.BAD_V2;
   if (len < addrLen) return PP.BAD_V2;
+  if (avail < 16 + addrLen) return PP.NEED_MORE;
   const a = off + 16;
   p.src4 = 0; p.dst4 = 0; p.sport = -1; p.dport = -1;
   if (fam === 1) {
@@ -62,17 +66,17 @@ export function parsePpv2(b: Uint8Array, off: number, avail: number, p: Ppv2Reco
   }
   // TLVs: walk them once to validate lengths, verify CRC32C and find AWS's VPC endpoint id.
   const tlvStart = a + addrLen;
-  const end = off + total;
+  const end = cut ? off + avail : off + total;
   let crcOk = -1;
   let vpceOff = -1;
   let vpceLen = 0;
   for (let t = tlvStart; t < end; ) {
-    if (end - t < 3) return PP.BAD_V2;
+    if (end - t < 3) { if (cut) break; return PP.BAD_V2; }
     const type = b[t];
     const tlen = (b[t + 1] << 8) | b[t + 2];
     const v = t + 3;
-    if (v + tlen > end) return PP.BAD_V2;
-    if (type === PP2_TYPE.CRC32C && tlen === 4) {
+    if (v + tlen > end) { if (cut) break; return PP.BAD_V2; }
+    if (type === PP2_TYPE.CRC32C && tlen === 4 && !cut) {
       const want = ((b[v] << 24) | (b[v + 1] << 16) | (b[v + 2] << 8) | b[v + 3]) >>> 0;
       let crc = crc32cUpdate(0, b, off, v - off);
       crc = crc32cZeros(crc, 4);
@@ -96,6 +100,7 @@ export function parsePpv2(b: Uint8Array, off: number, avail: number, p: Ppv2Reco
   p.awsVpceLen = vpceLen;
   p.buf = b;
   p.reassembled = false;
+  p.truncated = cut;
   return total;
 }
 
@@ -141,14 +146,15 @@ export function parsePpv1(b: Uint8Array, off: number, avail: number, p: Ppv2Reco
   p.awsVpceLen = 0;
   p.buf = b;
   p.reassembled = false;
+  p.truncated = false;
   return total;
 }
 
 /** Either version, chosen by the first byte. */
-export function parseProxyHeader(b: Uint8Array, off: number, avail: number, p: Ppv2Record): number {
+export function parseProxyHeader(b: Uint8Array, off: number, avail: number, p: Ppv2Record, snapCut = false): number {
   if (avail <= 0) return PP.NOT_PROXY;
   const first = b[off];
-  if (first === 0x0d) return parsePpv2(b, off, avail, p);
+  if (first === 0x0d) return parsePpv2(b, off, avail, p, snapCut);
   if (first === 0x50) return parsePpv1(b, off, avail, p);
   return PP.NOT_PROXY;
 }

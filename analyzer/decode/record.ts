@@ -47,6 +47,8 @@ export interface Ppv2Record {
   buf: Uint8Array;
   /** The header was completed by reassembling this flow's earlier segment(s). */
   reassembled: boolean;
+  /** The snap length cut the header: addresses are known, later TLVs and the CRC are not. */
+  truncated: boolean;
 }
 
 export interface HttpRecord {

@@ -18,12 +18,13 @@ export function decodeTcp(ctx: DecodeContext, off: number, capEnd: number, declE
   const dv = ctx.dv;
   const avail = capEnd - off;
   if (depth === DEPTH.QUOTED) {
-    // An ICMP error quotes at least 8 bytes of the original header: ports and sequence number.
+    // An ICMP error quotes at least 8 bytes of the original header (ports, sequence number), often more.
     if (avail < 4) return;
     ctx.counts[COUNT.TCP]++;
     f.sport = (b[off] << 8) | b[off + 1];
     f.dport = (b[off + 2] << 8) | b[off + 3];
     if (avail >= 8) f.seq = dv.getUint32(off + 4);
+    if (avail >= 14) { f.ack = dv.getUint32(off + 8); f.tcpFlags = b[off + 13]; }
     return;
   }
   if (avail < 20) {
@@ -74,7 +75,7 @@ function decodeStreamStart(ctx: DecodeContext, f: L34Fields, off: number, captur
     start += tracked;
     avail -= tracked;
   } else if (captured > 0) {
-    const r = parseProxyHeader(b, off, captured, rec.ppv2);
+    const r = parseProxyHeader(b, off, captured, rec.ppv2, captured < f.payloadLen);
     if (r > 0) {
       ctx.counts[rec.ppv2.version === 2 ? COUNT.PPV2 : COUNT.PPV1]++;
       start += r;

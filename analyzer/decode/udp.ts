@@ -12,7 +12,8 @@ export function decodeUdp(ctx: DecodeContext, off: number, capEnd: number, declE
   f.dport = (b[off + 2] << 8) | b[off + 3];
   if (quoted) return;
   const udpLen = (b[off + 4] << 8) | b[off + 5];
-  if (udpLen < 8 || off + udpLen > declEnd) { ctx.fail('bad-udp-length'); return; }
+  // A first fragment carries the UDP header of the whole datagram: its length runs past this packet.
+  if (udpLen < 8 || (!f.fragment && off + udpLen > declEnd)) { ctx.fail('bad-udp-length'); return; }
   const payloadOff = off + 8;
   const capPayloadEnd = off + udpLen < capEnd ? off + udpLen : capEnd;
   f.payloadOffset = payloadOff;
