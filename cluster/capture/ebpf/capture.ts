@@ -1,7 +1,8 @@
 /**
  * Runs the probe and turns its output into capture points: one point per (namespace, device),
- * named `<namespace>/<device>` like the pcap points, each with the analyzer's packet records and
- * (with `outDir`) its own pcapng file, so `netlab analyze DIR` needs nothing eBPF-specific.
+ * named `<namespace>:<device>` as the analyzer names the per-interface points of a `-i any`
+ * capture, each with the analyzer's packet records and (with `outDir`) its own pcapng file, so
+ * `netlab analyze DIR` needs nothing eBPF-specific (manifest.ts writes the manifest entries).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { EbpfRecordFiller, type EbpfPacketRecord } from './record.js';
 export interface EbpfPoint {
   /** Position in the point list (records carry it as `point`). */
   index: number;
-  /** `<namespace>/<device>`. */
+  /** `<namespace>:<device>`. */
   name: string;
   namespace: string;
   netnsInode: number;
@@ -125,7 +126,7 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
     if (idx === undefined) {
       idx = points.length;
       const namespace = nameOf.get(ev.netnsInode) ?? `netns-${ev.netnsInode}`;
-      const name = `${namespace}/${ev.dev}`;
+      const name = `${namespace}:${ev.dev}`;
       const file = opts.outDir ? fileNameFor(name) : null;
       points.push({ index: idx, name, namespace, netnsInode: ev.netnsInode, interface: ev.dev, ifindex: ev.ifindex, file, packets: 0 });
       if (opts.outDir && file) {

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { NetlabError } from '../../../analyzer/errors.js';
 
 export interface TracedNamespace {
-  /** The label used in point names (`<name>/<device>`), e.g. `worker` or `L-worker`. */
+  /** The label used in point names (`<name>:<device>`), e.g. `worker` or `L-worker`. */
   name: string;
   inode: number;
 }

@@ -1,6 +1,6 @@
 /**
  * A small pcapng writer for the eBPF source: one Section Header, one Interface Description per
- * device (named `<namespace>/<device>`, nanosecond timestamps), and Enhanced Packet Blocks that
+ * device (named `<namespace>:<device>`, nanosecond timestamps), and Enhanced Packet Blocks that
  * carry the direction (epb_flags) and the skb address as the packet id (epb_packetid: pcapng's
  * field for "the same packet seen on several interfaces"). Writes are batched into 1 MiB.
  */

@@ -12,7 +12,7 @@ const tshark = await which('tshark');
 const dir = mkdtempSync(path.join(tmpdir(), 'netlab-ebpf-pcapng-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const NAMES: Record<number, string> = { 4026532177: 'client/eth0', 4026532246: 'server/eth0' };
+const NAMES: Record<number, string> = { 4026532177: 'client:eth0', 4026532246: 'server:eth0' };
 
 /** Write a fixture as one pcapng with an interface per point, the way startEbpfCapture does. */
 function writeFixture(fixture: string, file: string): Array<{ iface: string; dir: number; skb: number; ts: string; ipId: number; seq: number; len: number; caplen: number; origLen: number }> {
