@@ -7,3 +7,4 @@ export { EbpfRecordFiller, type EbpfPacketRecord } from './record.js';
 export { synthesizeFrame } from './frame.js';
 export { PcapngWriter } from './pcapng.js';
 export { detectPageAddressing, pageAddressingFor } from './pages.js';
+export { ebpfCapturedFiles, ebpfManifestPoints, tracedNamespacesFor, type NamespaceRole, type TargetLike } from './manifest.js';

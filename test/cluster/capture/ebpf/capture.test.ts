@@ -223,7 +223,7 @@ describe.skipIf(!canTrace)('startEbpfCapture on a real DNAT path', () => {
         .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     const fromEbpf = toContractJson(await analyze({ dir: path.join(outDir, 'ebpf') }));
     const fromPcap = toContractJson(await analyze({ dir: path.join(outDir, 'pcap') }));
-    // A retransmitted SYN on a loaded machine is one more flow, seen by both sources alike.
+    // A loaded machine may retry a connection: whatever happened, both sources must show it alike.
     expect(fromEbpf.flows.length).toBeGreaterThanOrEqual(REQUESTS);
     expect(shape(fromEbpf)).toEqual(shape(fromPcap));
     expect(fromEbpf.summary.clientIpAtBackend).toEqual(fromPcap.summary.clientIpAtBackend);
