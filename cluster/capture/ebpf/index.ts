@@ -8,3 +8,4 @@ export { synthesizeFrame } from './frame.js';
 export { PcapngWriter } from './pcapng.js';
 export { detectPageAddressing, pageAddressingFor } from './pages.js';
 export { ebpfCapturedFiles, ebpfManifestPoints, tracedNamespacesFor, type NamespaceRole, type TargetLike } from './manifest.js';
+export { startEbpfCapturer, type EbpfCapturerOptions, type RunningEbpfCapture } from './capturer.js';

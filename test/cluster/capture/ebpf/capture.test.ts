@@ -18,6 +18,7 @@ import type { EbpfPacketRecord } from '../../../../cluster/capture/ebpf/record.j
 import { TCP_FLAG } from '../../../../analyzer/decode/record.js';
 import { spawn, run, which } from '../../../../cluster/exec/exec.js';
 import { ebpfManifestPoints } from '../../../../cluster/capture/ebpf/manifest.js';
+import { startEbpfCapturer } from '../../../../cluster/capture/ebpf/capturer.js';
 import { analyze } from '../../../../analyzer/analyze.js';
 import { toContractJson } from '../../../../analyzer/report/json.js';
 import type { Manifest } from '../../../../analyzer/manifest/manifest.js';
@@ -244,10 +245,15 @@ describe.skipIf(!canTrace)('startEbpfCapture on a real DNAT path', () => {
   });
 });
 
-describe.skipIf(!canTrace)('startEbpfCapture on one namespace', () => {
+describe.skipIf(!canTrace)('startEbpfCapture on part of the path', () => {
   const prefix = uniquePrefix();
   let bed: Testbed | undefined;
   let server: RunningServer | undefined;
+
+  beforeAll(async () => {
+    bed = await createDnatTestbed(prefix);
+    server = await startEchoServer(bed.plan.namespaces.server, BACKEND.ip, BACKEND.port);
+  });
 
   afterAll(async () => {
     server?.stop();
@@ -255,9 +261,7 @@ describe.skipIf(!canTrace)('startEbpfCapture on one namespace', () => {
   });
 
   it('shows the NAT inside the router even when only the router is traced', async () => {
-    bed = await createDnatTestbed(prefix);
-    const ns = bed.plan.namespaces;
-    server = await startEchoServer(ns.server, BACKEND.ip, BACKEND.port);
+    const ns = bed!.plan.namespaces;
     const seen: Seen[] = [];
     const capture = await startEbpfCapture({
       namespaces: [{ name: 'router', inode: await netnsInode(ns.router) }],
@@ -280,4 +284,24 @@ describe.skipIf(!canTrace)('startEbpfCapture on one namespace', () => {
       expect(after).toMatchObject({ src: b.src, dst: `${BACKEND.ip}:${BACKEND.port}`, ipId: b.ipId, ttl: b.ttl - 1 });
     }
   });
+
+  it('works as the capture command\'s capturer: targets in, one captured file per device out', async () => {
+    const ns = bed!.plan.namespaces;
+    const outDir = mkdtempSync(path.join(tmpdir(), 'netlab-ebpf-capturer-'));
+    try {
+      const targets = [
+        { name: 'client', netns: ns.client, role: 'client' },
+        { name: 'router', netns: ns.router, role: 'lb' },
+      ];
+      const running = await startEbpfCapturer(targets, outDir, { ports: [FRONTEND.port, BACKEND.port] });
+      await httpRequests(ns.client, FRONTEND.ip, FRONTEND.port, 1);
+      const files = await running.stop();
+      expect(files.map((f) => `${f.target.name}:${f.interface}`).sort()).toEqual(['client:eth0', 'router:eth0', 'router:eth1']);
+      expect(files.every((f) => f.packets >= 5 && existsSync(f.file))).toBe(true);
+      expect(running.summary?.lost).toBe(0);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+
 });
