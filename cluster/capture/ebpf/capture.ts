@@ -12,7 +12,8 @@ import { EventLineParser, type EbpfEvent } from './events.js';
 import type { TracedNamespace } from './netns.js';
 import { PcapngWriter } from './pcapng.js';
 import { detectPageAddressing } from './pages.js';
-import { buildProbeProgram, type PageAddressing } from './program.js';
+import { buildProbeProgram, TRACEPOINTS, type PageAddressing } from './program.js';
+import { waitForAttach } from './attach.js';
 import { EbpfRecordFiller, type EbpfPacketRecord } from './record.js';
 
 export interface EbpfPoint {
@@ -42,7 +43,7 @@ export interface EbpfCaptureOptions {
   outDir?: string;
   /** Per-CPU perf ring buffer size in pages (bpftrace's BPFTRACE_PERF_RB_PAGES; default 1024). */
   perfBufferPages?: number;
-  /** How long to wait for the probe to attach (default 30 s). */
+  /** How long to wait for the probe to compile and attach (default 60 s; about 5 s on an idle machine). */
   readyTimeoutMs?: number;
   /** Override page addressing for payload in page fragments (default: detected). */
   pages?: PageAddressing | null;
@@ -63,7 +64,7 @@ export interface EbpfCaptureSummary {
 }
 
 export interface EbpfCapture {
-  /** Resolves once every tracepoint is attached (bpftrace ran BEGIN). */
+  /** Resolves once every tracepoint is attached (the kernel holds them; see attach.ts). */
   ready: Promise<void>;
   /** bpftrace's pid. */
   pid: number | undefined;
@@ -168,6 +169,7 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
   let readyResolve!: () => void;
   let readyReject!: (err: Error) => void;
   let isReady = false;
+  let attaching = false;
   const ready = new Promise<void>((resolve, reject) => {
     readyResolve = resolve;
     readyReject = reject;
@@ -178,9 +180,16 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
   let ended = false;
   proc.stdout?.on('data', (chunk: Buffer) => {
     parser.push(chunk, onEvent);
-    if (!isReady && parser.readyMonoNs !== null) {
-      isReady = true;
-      readyResolve();
+    if (!attaching && parser.readyMonoNs !== null && proc.pid !== undefined) {
+      attaching = true;
+      waitForAttach(proc.pid, TRACEPOINTS, () => !ended).then(
+        () => {
+          isReady = true;
+          readyResolve();
+        },
+        // the exit handler reports why
+        () => undefined,
+      );
     }
   });
   const ignoreEvent = () => undefined;
@@ -203,10 +212,10 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
 
   const timeout = setTimeout(() => {
     if (!isReady) {
-      readyReject(new NetlabError(`the eBPF probe did not attach within ${opts.readyTimeoutMs ?? 30000} ms`, { hint: 'run netlab doctor' }));
+      readyReject(new NetlabError(`the eBPF probe did not attach within ${opts.readyTimeoutMs ?? 60000} ms`, { hint: 'run netlab doctor' }));
       proc.kill('SIGKILL');
     }
-  }, opts.readyTimeoutMs ?? 30000);
+  }, opts.readyTimeoutMs ?? 60000);
   void ready.finally(() => clearTimeout(timeout)).catch(() => undefined);
 
   const stop = async (): Promise<EbpfCaptureSummary> => {

@@ -17,7 +17,10 @@
  */
 import { UsageError } from '../../../analyzer/errors.js';
 
-/** Printed by the BEGIN probe, which bpftrace runs after every tracepoint is attached. */
+/**
+ * Printed by the BEGIN probe. bpftrace runs BEGIN just before it attaches the tracepoints, so this
+ * says "attaching now"; attach.ts then waits until the kernel holds them.
+ */
 export const READY_MARKER = 'NETLAB-EBPF-READY';
 
 /**
@@ -87,6 +90,9 @@ function validate(opts: ProbeProgramOptions): void {
     throw new UsageError(`payloadWords ${words} is outside 0-${MAX_PAYLOAD_WORDS}`, 'each word is 8 payload bytes; 4 covers a PPv2 IPv4 header');
   }
 }
+
+/** Tracepoints the program attaches (attach.ts counts them). */
+export const TRACEPOINTS = 2;
 
 /** The `if` condition on the namespace inode. */
 function inodeCondition(inodes: readonly number[]): string {

@@ -19,6 +19,7 @@ import { TCP_FLAG } from '../../../../analyzer/decode/record.js';
 import { spawn, run, which } from '../../../../cluster/exec/exec.js';
 import { ebpfManifestPoints } from '../../../../cluster/capture/ebpf/manifest.js';
 import { startEbpfCapturer } from '../../../../cluster/capture/ebpf/capturer.js';
+import { onlineCpus, perfEventFds } from '../../../../cluster/capture/ebpf/attach.js';
 import { analyze } from '../../../../analyzer/analyze.js';
 import { toContractJson } from '../../../../analyzer/report/json.js';
 import type { Manifest } from '../../../../analyzer/manifest/manifest.js';
@@ -271,6 +272,8 @@ describe.skipIf(!canTrace)('startEbpfCapture on part of the path', () => {
     let summary: EbpfCaptureSummary;
     try {
       await capture.ready;
+      // Ready means the kernel holds both tracepoints (plus one output buffer per CPU).
+      expect(await perfEventFds(capture.pid!)).toBeGreaterThanOrEqual((await onlineCpus()) + 2);
       await httpRequests(ns.client, FRONTEND.ip, FRONTEND.port, 2);
     } finally {
       summary = await capture.stop();
