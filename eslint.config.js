@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'netlab-runs/**', 'fixtures/**/*.pcap*'] },
+  { ignores: ['dist/**', 'node_modules/**', 'netlab-runs/**', 'bench/.cache/**', 'fixtures/**/*.pcap*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -89,7 +89,8 @@ export async function analyze(input: AnalyzeInput): Promise<AnalysisResult> {
   }
 
   const pointOf = (fs: FileState) => (rec: PacketRecord): number => {
-    const split = rec.linktype === LINKTYPE_LINUX_SLL2 ? rec.ifindex : rec.interfaceId > 0 || fs.points.has(rec.interfaceId) && fs.points.size > 1 ? rec.interfaceId : -1;
+    // SLL2 (-i any) records carry the interface index; pcapng ones the IDB number (0 for plain pcap).
+    const split = rec.linktype === LINKTYPE_LINUX_SLL2 ? rec.ifindex : rec.interfaceId;
     if (rec.l3 === 4 || rec.l3 === 6) fs.ipPackets++;
     let idx = fs.points.get(split);
     if (idx === undefined) {
@@ -100,7 +101,7 @@ export async function analyze(input: AnalyzeInput): Promise<AnalysisResult> {
       const ifname = rec.linktype === LINKTYPE_LINUX_SLL2 ? (mp.ifindex?.[String(rec.ifindex)] ?? `if${rec.ifindex}`) : null;
       const host = mp.namespace ?? (mp.role === 'pod' && mp.pod ? mp.pod : mp.node) ?? mp.name;
       points.push({
-        name: ifname ? `${mp.name}:${ifname}` : split >= 0 ? `${mp.name}:if${split}` : mp.name,
+        name: ifname ? `${mp.name}:${ifname}` : mp.name,
         role: mp.role,
         node: mp.node ?? null,
         pod: mp.pod ?? null,
@@ -179,21 +180,16 @@ function fileOrder(manifest: Manifest, p: PointInfo): number {
   return manifest.points.findIndex((m) => m.file === p.file);
 }
 
-/** pcapng IDB names name the points of a multi-interface pcapng (the manifest cannot know them). */
+/** pcapng IDB names (if_name) name the points of a file that holds several interfaces. */
 function nameFromInterfaces(fs: FileState, ifaces: ReadonlyArray<{ id: number; name: string | null }>, points: PointInfo[], manifest: Manifest): void {
-  for (const [key, idx] of fs.points) {
-    if (key < 0 || points[idx]!.linktype === LINKTYPE_LINUX_SLL2) continue;
-    const name = ifaces.find((i) => i.id === key)?.name;
-    if (!name) continue;
-    const taken = points.some((p, j) => j !== idx && p.name === `${fs.mp.name}:${name}`) || manifest.points.some((m) => m.name === `${fs.mp.name}:${name}`);
-    if (!taken) {
-      points[idx]!.name = `${fs.mp.name}:${name}`;
-      points[idx]!.interface = name;
-    }
-  }
-  if (fs.points.size === 1 && fs.points.has(-1) && !fs.mp.interface) {
-    const name = ifaces[0]?.name;
-    if (name) points[fs.points.get(-1)!]!.interface = name;
+  const own = [...fs.points].filter(([, idx]) => points[idx]!.linktype !== LINKTYPE_LINUX_SLL2);
+  for (const [key, idx] of own) {
+    const ifname = ifaces.find((i) => i.id === key)?.name ?? null;
+    const p = points[idx]!;
+    if (ifname && (own.length === 1 ? !fs.mp.interface : true)) p.interface = ifname;
+    if (own.length === 1) continue;
+    const name = `${fs.mp.name}:${ifname ?? `if${key}`}`;
+    if (!points.some((q) => q !== p && q.name === name) && !manifest.points.some((m) => m.name === name)) p.name = name;
   }
 }
 

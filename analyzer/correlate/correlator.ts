@@ -457,21 +457,23 @@ export class Correlator {
     return -1;
   }
 
+  /**
+   * Remember "src:sport" of each distinct client-side source a connection shows (the client's, and
+   * the SNAT'd one after a NAT), so a downstream PROXY v2 header naming it finds this connection.
+   */
   private indexClientTuple(flow: ConnectionFlow, hop: HopObservation): void {
-    const full = `${endpoint(hop.src, hop.sport)}>${endpoint(hop.dst, hop.dport)}`;
-    const short = endpoint(hop.src, hop.sport);
-    this.byClientTuple.set(full, flow);
-    if (!this.byClientTuple.has(short)) this.byClientTuple.set(short, flow);
+    for (const h of flow.hops) if (h !== hop && h.dir === hop.dir && h.sport === hop.sport && h.src === hop.src) return;
+    const key = endpoint(hop.src, hop.sport);
+    this.byClientTuple.set(key, flow);
     let keys = this.tupleKeysOf.get(flow.id);
     if (!keys) this.tupleKeysOf.set(flow.id, (keys = []));
-    keys.push(full, short);
+    keys.push(key);
   }
 
   /** A PROXY v2 header names the client connection: the upstream is the connection with that tuple. */
   private linkByPpv2(flow: ConnectionFlow, pp: Ppv2Seen): void {
     if (!pp.src) return;
-    const up = this.byClientTuple.get(`${endpoint(pp.src, pp.sport)}>${endpoint(pp.dst, pp.dport)}`)
-      ?? this.byClientTuple.get(endpoint(pp.src, pp.sport));
+    const up = this.byClientTuple.get(endpoint(pp.src, pp.sport));
     if (!up || up === flow || up.downstream >= 0) return;
     flow.upstream = up.id;
     flow.upstreamBy = 'ppv2';

@@ -4,20 +4,25 @@
  * Linear probing with backward-shift deletion (no tombstones, so long captures do not degrade).
  */
 export class U64Table {
-  private k1: Uint32Array;
-  private k2: Uint32Array;
-  /** -1 marks an empty slot. */
-  private vals: Int32Array;
+  /**
+   * Slot i holds key halves at [4i], [4i+1] and the value at [4i+2] (-1: empty), side by side so a
+   * probe touches one cache line, not three arrays.
+   */
+  private slots: Int32Array;
   private mask: number;
   size = 0;
 
   constructor(initialCapacity = 1024) {
     let cap = 16;
     while (cap < initialCapacity * 2) cap *= 2;
-    this.k1 = new Uint32Array(cap);
-    this.k2 = new Uint32Array(cap);
-    this.vals = new Int32Array(cap).fill(-1);
+    this.slots = U64Table.empty(cap);
     this.mask = cap - 1;
+  }
+
+  private static empty(cap: number): Int32Array {
+    const s = new Int32Array(cap * 4);
+    for (let i = 2; i < s.length; i += 4) s[i] = -1;
+    return s;
   }
 
   get capacity(): number {
@@ -26,12 +31,15 @@ export class U64Table {
 
   /** The value for (a, b), or -1. */
   get(a: number, b: number): number {
-    const { k1, k2, vals, mask } = this;
+    const { slots, mask } = this;
+    const ka = a | 0;
+    const kb = b | 0;
     let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask;
     while (true) {
-      const v = vals[i]!;
+      const o = i << 2;
+      const v = slots[o + 2]!;
       if (v < 0) return -1;
-      if (k1[i] === a && k2[i] === b) return v;
+      if (slots[o] === ka && slots[o + 1] === kb) return v;
       i = (i + 1) & mask;
     }
   }
@@ -39,18 +47,21 @@ export class U64Table {
   /** Insert or overwrite. `v` must be >= 0. */
   set(a: number, b: number, v: number): void {
     if ((this.size + 1) * 2 > this.mask + 1) this.grow();
-    const { k1, k2, vals, mask } = this;
+    const { slots, mask } = this;
+    const ka = a | 0;
+    const kb = b | 0;
     let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask;
     while (true) {
-      if (vals[i]! < 0) {
-        k1[i] = a;
-        k2[i] = b;
-        vals[i] = v;
+      const o = i << 2;
+      if (slots[o + 2]! < 0) {
+        slots[o] = ka;
+        slots[o + 1] = kb;
+        slots[o + 2] = v;
         this.size++;
         return;
       }
-      if (k1[i] === a && k2[i] === b) {
-        vals[i] = v;
+      if (slots[o] === ka && slots[o + 1] === kb) {
+        slots[o + 2] = v;
         return;
       }
       i = (i + 1) & mask;
@@ -59,11 +70,14 @@ export class U64Table {
 
   /** Remove (a, b); returns whether it was present. */
   delete(a: number, b: number): boolean {
-    const { k1, k2, vals, mask } = this;
+    const { slots, mask } = this;
+    const ka = a | 0;
+    const kb = b | 0;
     let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask;
     while (true) {
-      if (vals[i]! < 0) return false;
-      if (k1[i] === a && k2[i] === b) break;
+      const o = i << 2;
+      if (slots[o + 2]! < 0) return false;
+      if (slots[o] === ka && slots[o + 1] === kb) break;
       i = (i + 1) & mask;
     }
     // Backward shift: move later members of the probe run into the hole so lookups still find them.
@@ -71,33 +85,29 @@ export class U64Table {
     let j = i;
     while (true) {
       j = (j + 1) & mask;
-      if (vals[j]! < 0) break;
-      const home = (k1[j]! ^ Math.imul(k2[j]!, 0x9e3779b1)) & mask;
-      const distHole = (j - hole) & mask;
-      const distHome = (j - home) & mask;
-      if (distHome >= distHole) {
-        k1[hole] = k1[j]!;
-        k2[hole] = k2[j]!;
-        vals[hole] = vals[j]!;
+      const oj = j << 2;
+      if (slots[oj + 2]! < 0) break;
+      const home = (slots[oj]! ^ Math.imul(slots[oj + 1]!, 0x9e3779b1)) & mask;
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        const oh = hole << 2;
+        slots[oh] = slots[oj]!;
+        slots[oh + 1] = slots[oj + 1]!;
+        slots[oh + 2] = slots[oj + 2]!;
         hole = j;
       }
     }
-    vals[hole] = -1;
+    slots[(hole << 2) + 2] = -1;
     this.size--;
     return true;
   }
 
   private grow(): void {
-    const oldK1 = this.k1;
-    const oldK2 = this.k2;
-    const oldV = this.vals;
+    const old = this.slots;
     const cap = (this.mask + 1) * 2;
-    this.k1 = new Uint32Array(cap);
-    this.k2 = new Uint32Array(cap);
-    this.vals = new Int32Array(cap).fill(-1);
+    this.slots = U64Table.empty(cap);
     this.mask = cap - 1;
     this.size = 0;
-    for (let i = 0; i < oldV.length; i++) if (oldV[i]! >= 0) this.set(oldK1[i]!, oldK2[i]!, oldV[i]!);
+    for (let o = 0; o < old.length; o += 4) if (old[o + 2]! >= 0) this.set(old[o]!, old[o + 1]!, old[o + 2]!);
   }
 }
 

@@ -20,7 +20,7 @@ export function decodeIcmp(ctx: DecodeContext, proto: number, off: number, capEn
   f.payloadOffset = off + 8;
   f.payloadLen = declEnd - off - 8;
   f.payloadCaptured = capEnd - off - 8;
-  f.payloadHash = payloadHash(b, off + 8, f.payloadCaptured);
+  f.payloadHash = payloadHash(b, ctx.dv, off + 8, f.payloadCaptured);
   if (depth !== DEPTH.OUTER || !isError(proto, f.icmpType)) return;
   ctx.quotedDirty = true;
   if (proto === PROTO.ICMP) decodeIpv4(ctx, off + 8, capEnd, ctx.rec.quoted, DEPTH.QUOTED);

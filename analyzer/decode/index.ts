@@ -15,10 +15,11 @@ export { ipv4ToString, ipv6ToString, parseIp, type ParsedIp } from './ip-text.js
 export { linktypeName, LINKTYPE } from './linktypes.js';
 export { L3, PROTO, TCP_FLAG, type PacketRecord, type L34Fields, type Ppv2Record, type HttpRecord } from './record.js';
 
-/** Read size of the fast path: large enough that per-read costs vanish, small enough to stay in cache-friendly memory. */
-export const READ_SIZE = 4 * 1024 * 1024;
-/** From a pipe, decode what has arrived once this much is in (live captures should not wait for 4 MiB). */
-const PIPE_BATCH = 1024 * 1024;
+/**
+ * Read size of the fast path. Measured (bench:decode): 64 KiB beats 4 MiB by ~40% in CPU time,
+ * because the chunk the kernel just copied is still in L2 when the decoder walks it.
+ */
+export const READ_SIZE = 64 * 1024;
 const PIPE_CAPACITY = 64 * 1024;
 
 function openInput(path: string): number {
@@ -31,7 +32,7 @@ function openInput(path: string): number {
   }
 }
 
-/** Decode a capture file ('-' = stdin) with synchronous reads into one reused 4 MiB buffer. */
+/** Decode a capture file ('-' = stdin) with synchronous reads into one reused buffer. */
 export async function decodeFile(pathOrDash: string, onPacket: (rec: PacketRecord) => void, opts: DecodeOptions = {}): Promise<DecodeSummary> {
   const stdin = pathOrDash === '-';
   const dec = new PacketDecoder(onPacket, { ...opts, source: opts.source ?? (stdin ? 'stdin' : pathOrDash) });
@@ -63,8 +64,8 @@ export async function decodeFile(pathOrDash: string, onPacket: (rec: PacketRecor
         }
         if (n === 0) { eof = true; break; }
         filled += n;
-        // A pipe that was not full is drained: decode now rather than wait for a big batch.
-        if (!regular && (n < PIPE_CAPACITY || filled >= PIPE_BATCH)) break;
+        // A pipe that was not full is drained: decode now rather than wait for a full buffer.
+        if (!regular && n < PIPE_CAPACITY) break;
       }
       if (filled > 0) dec.push(buf.subarray(0, filled));
       if (eof) break;

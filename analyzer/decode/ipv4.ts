@@ -1,7 +1,8 @@
 /** IPv4: header, options skipped by IHL, fragments flagged (only the first carries L4). */
 import { COUNT, DEPTH, type DecodeContext } from './context.js';
 import { dispatchIpPayload } from './ip-payload.js';
-import { L3, type L34Fields } from './record.js';
+import { decodeTcp } from './tcp.js';
+import { L3, PROTO, type L34Fields } from './record.js';
 
 export function decodeIpv4(ctx: DecodeContext, off: number, end: number, f: L34Fields, depth: number): void {
   const b = ctx.bytes;
@@ -29,5 +30,7 @@ export function decodeIpv4(ctx: DecodeContext, off: number, end: number, f: L34F
   // Ethernet pads short frames: the IP length, not the frame, says where the packet ends.
   const capEnd = declEnd < end ? declEnd : end;
   if (fragOffset !== 0) return;
-  dispatchIpPayload(ctx, f.proto, off + ihl, capEnd, declEnd, f, depth);
+  // TCP straight away: the common case skips the dispatch call.
+  if (f.proto === PROTO.TCP) decodeTcp(ctx, off + ihl, capEnd, declEnd, f, depth);
+  else dispatchIpPayload(ctx, f.proto, off + ihl, capEnd, declEnd, f, depth);
 }

@@ -91,7 +91,8 @@ export function decodeEthernet(ctx: DecodeContext, off: number, end: number, f: 
     type = (b[p + 2] << 8) | b[p + 3];
     p += 4;
   }
-  decodeEthertype(ctx, type, p, end, f, depth);
+  if (type === ETHERTYPE.IPV4) decodeIpv4(ctx, p, end, f, depth);
+  else decodeEthertype(ctx, type, p, end, f, depth);
 }
 
 export function decodeEthertype(ctx: DecodeContext, type: number, off: number, end: number, f: L34Fields, depth: number): void {

@@ -59,8 +59,10 @@ export function decodeTcp(ctx: DecodeContext, off: number, capEnd: number, declE
   f.payloadOffset = payloadOff;
   f.payloadLen = declEnd - payloadOff;
   f.payloadCaptured = captured;
-  if (captured > 0) f.payloadHash = payloadHash(b, payloadOff, captured);
-  decodeStreamStart(ctx, f, payloadOff, captured);
+  if (captured > 0) f.payloadHash = payloadHash(b, dv, payloadOff, captured);
+  // Most payloads start with neither a PROXY header nor HTTP: test the first byte before calling out.
+  const first = captured > 0 ? b[payloadOff] : -1;
+  if (first === 0x0d || (first >= 0x41 && first <= 0x5a) || (ctx.reasm !== null && ctx.reasm.size > 0)) decodeStreamStart(ctx, f, payloadOff, captured);
 }
 
 /** PROXY header, then HTTP, at the start of the payload (or where a reassembled header ends). */

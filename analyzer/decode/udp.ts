@@ -19,6 +19,6 @@ export function decodeUdp(ctx: DecodeContext, off: number, capEnd: number, declE
   f.payloadOffset = payloadOff;
   f.payloadLen = udpLen - 8;
   f.payloadCaptured = capPayloadEnd > payloadOff ? capPayloadEnd - payloadOff : 0;
-  f.payloadHash = payloadHash(b, payloadOff, f.payloadCaptured);
+  f.payloadHash = payloadHash(b, ctx.dv, payloadOff, f.payloadCaptured);
   if (depth === DEPTH.OUTER && isTunnelPort(f.dport)) decodeUdpTunnel(ctx, f.dport, payloadOff, capPayloadEnd);
 }

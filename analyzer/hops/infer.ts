@@ -164,7 +164,7 @@ export function inferFlows(connections: readonly ConnectionFlow[], opts: InferOp
     const nodes = new Set<string>();
     for (const h of hops) {
       const p = pointByName.get(h.point);
-      if (p && (p.role === 'node' || p.role === 'pod') && p.node) nodes.add(p.node);
+      if (p && p.node && p.role !== 'client' && p.role !== 'lb') nodes.add(p.node);
     }
     if (backend.node) nodes.add(backend.node);
     const lastReply = replyHops[replyHops.length - 1];

@@ -33,7 +33,7 @@ function hopRows(hops: readonly HopResult[], points: Map<string, PointInfo>): st
     // The PROXY header travels with its connection: say so where it first appears.
     const ppv2New = h.ppv2 && !(i > 0 && hops[i - 1]!.connection === h.connection && hops[i - 1]!.ppv2);
     if (h.ppv2 && ppv2New) notes.push(h.ppv2.command === 'PROXY' ? `PPv2 PROXY client ${h.ppv2.src}` : 'PPv2 LOCAL');
-    if (h.xff) notes.push(`XFF ${h.xff}`);
+    if (h.xff && !(i > 0 && hops[i - 1]!.connection === h.connection && hops[i - 1]!.xff === h.xff)) notes.push(`XFF ${h.xff}`);
     if (h.tunnel) notes.push(`${h.tunnel.kind} ${h.tunnel.src} → ${h.tunnel.dst}`);
     if (h.retransmissions > 0) notes.push(`${h.retransmissions} retrans`);
     const change = i === 0 ? '-' : h.translation;

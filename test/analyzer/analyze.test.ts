@@ -77,6 +77,8 @@ describe('analyze on real captures', () => {
 
   it('local-policy: one decision at the NLB, DNAT only at the node, the pod sees the client', async () => {
     const r = await result('local-policy');
+    // The node was captured by dumpcap on two interfaces into one pcapng: its IDB if_names name the points.
+    expect(r.points.filter((p) => p.file === 'worker.pcapng').map((p) => [p.name, p.interface])).toEqual([['worker:eth0', 'eth0'], ['worker:veth-echo-a', 'veth-echo-a']]);
     for (const f of r.flows) {
       expect(translations(f)).toEqual(['none', 'routed', 'dnat', 'none', 'dnat', 'none']);
       expect(f.hops.map((h) => h.by)).toEqual([null, null, 'nlb', null, 'kube-proxy', null]);
@@ -99,6 +101,19 @@ describe('analyze on real captures', () => {
     expect(r.summary.healthChecks).toBeGreaterThan(0);
     for (const f of r.flows.filter((x) => x.healthCheck)) expect(f.hops[0]!.ppv2).toMatchObject({ command: 'LOCAL', src: null });
     expect(r.summary.backends).toEqual({ 'echo-a': 5, 'echo-b': 5 });
+  });
+
+  it('gateway-xff: two proxy hops; the app sees the gateway as its peer and the client only in X-Forwarded-For', async () => {
+    const r = await result('gateway-xff');
+    for (const f of r.flows.filter((x) => !x.healthCheck)) {
+      const proxies = f.hops.filter((h) => h.translation === 'proxy');
+      expect(proxies.map((h) => h.by)).toEqual(['nlb', 'gateway']);
+      expect(proxies[0]!.ppv2?.src).toBe(`198.51.100.10:${f.client.port}`);
+      expect(f.hops.at(-1)).toMatchObject({ point: 'echo-b', xff: '198.51.100.10' });
+      expect(f.hops.at(-1)!.src.startsWith('10.244.1.5:')).toBe(true);
+      expect(new Set(f.hops.map((h) => h.connection)).size).toBe(3);
+    }
+    expect(r.summary.sourceSeenByBackend).toEqual({ '10.244.1.5': 10 });
   });
 
   it('vxlan: SNAT to the overlay address, encapsulation on the node uplink, decapsulation on the other node', async () => {
@@ -178,6 +193,15 @@ describe('analyze on inputs that cannot all be used', () => {
     writeFileSync(path.join(d, 'manifest.json'), JSON.stringify(m));
     const r = await analyze({ dir: d });
     expect(r.warnings).toEqual([expect.objectContaining({ severity: 'unusable', message: expect.stringMatching(/"odd": no IP packets in link type 147/) })]);
+    expect(r.summary.clientIpAtBackend.peer).toBe(10);
+  });
+
+  it('a folder without manifest.json: each pcap is a point named after its file, roles guessed, with a note', async () => {
+    const d = copyCase('dnat-only');
+    rmSync(path.join(d, 'manifest.json'));
+    const r = await analyze({ dir: d });
+    expect(r.warnings).toEqual([expect.objectContaining({ severity: 'notice', message: expect.stringMatching(/no manifest\.json/) })]);
+    expect(r.points.map((p) => [p.name, p.role])).toEqual([['client', 'client'], ['echo-a', 'node'], ['nlb', 'lb'], ['worker', 'node']]);
     expect(r.summary.clientIpAtBackend.peer).toBe(10);
   });
 

@@ -161,6 +161,22 @@ describe('Correlator', () => {
     expect(c.stats.maxConnectionsInFlight).toBeLessThanOrEqual(6);
   });
 
+  it('correlates IPv6 packets too, and prints their addresses in RFC 5952 form', () => {
+    const v6 = (s: string) => {
+      const o = obs({ point: 0, t: 1, ...C, ttl: 64, seq: 100, flags: SYN, tsval: 1 });
+      o.l3 = 6;
+      const set = (b: Uint8Array, last: number) => { b.fill(0); b[0] = 0x20; b[1] = 0x01; b[2] = 0x0d; b[3] = 0xb8; b[15] = last; };
+      set(o.src6, 1);
+      set(o.dst6, s === 'after' ? 3 : 2);
+      o.point = s === 'after' ? 1 : 0;
+      o.ttl = s === 'after' ? 63 : 64;
+      return o;
+    };
+    const { flows } = collect((c) => { c.observe(v6('before')); c.observe(v6('after')); });
+    expect(flows).toHaveLength(1);
+    expect(flows[0]!.hops.filter((h) => h.dir === 0).map((h) => `${h.src} > ${h.dst}`)).toEqual(['2001:db8::1 > 2001:db8::2', '2001:db8::1 > 2001:db8::3']);
+  });
+
   it('ignores what it cannot correlate (not TCP) and says so in its counts', () => {
     const { flows, c } = collect((c) => {
       const o = obs({ point: 0, t: 1, ...C, ttl: 64, seq: 0, flags: 0 });
