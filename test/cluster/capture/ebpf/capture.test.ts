@@ -119,7 +119,8 @@ describe.skipIf(!canTrace)('startEbpfCapture on a real DNAT path', () => {
     // The pcap source on the same traffic, for the analyzer comparison.
     mkdirSync(path.join(outDir, 'pcap'));
     const tcpdumps = [ns.client, ns.router, ns.server].map((n) =>
-      spawn('tcpdump', ['-i', 'any', '-n', '-s', '0', '-w', path.join(outDir, 'pcap', `${n.slice(prefix.length)}.pcap`), 'tcp', 'port', '80', 'or', 'tcp', 'port', '8080'], {
+      // --immediate-mode: without it packets still in libpcap's last TPACKET_V3 block are dropped at exit.
+      spawn('tcpdump', ['-i', 'any', '--immediate-mode', '-n', '-s', '0', '-w', path.join(outDir, 'pcap', `${n.slice(prefix.length)}.pcap`), 'tcp', 'port', '80', 'or', 'tcp', 'port', '8080'], {
         netns: n, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false,
       }),
     );
@@ -155,6 +156,10 @@ describe.skipIf(!canTrace)('startEbpfCapture on a real DNAT path', () => {
   it('names one point per namespace and device, with the namespace inode it came from', async () => {
     expect(summary.points.map((p) => p.name).sort()).toEqual(['client:eth0', 'router:eth0', 'router:eth1', 'server:eth0']);
     for (const p of summary.points) expect(p.netnsInode).toBe(inodes[p.namespace]);
+    // The same inode `stat -L -c %i /run/netns/NAME` reports.
+    for (const name of ['client', 'router', 'server']) {
+      expect(inodes[name]).toBe(Number(execFileSync('stat', ['-L', '-c', '%i', `/run/netns/${prefix}${name}`], { encoding: 'utf8' })));
+    }
     expect(inodes.router).toBe(await netnsInode(`${prefix}router`));
     expect(summary.lost).toBe(0);
     expect(summary.malformed).toBe(0);
