@@ -165,6 +165,15 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '3'));
   const bed = await createDnatTestbed(uniquePrefix());
   const outDir = mkdtempSync(path.join(tmpdir(), 'netlab-bench-ebpf-'));
+  // An interrupted run must still remove its namespaces.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void bed.destroy().finally(() => {
+        rmSync(outDir, { recursive: true, force: true });
+        process.exit(130);
+      });
+    });
+  }
   const rows: Row[] = [];
   try {
     // Drop the flood at the server so it makes no replies or ICMP errors.
