@@ -3,6 +3,7 @@
  * so `netlab doctor` can be read top to bottom by someone setting up a machine.
  */
 import { access, readFile } from 'node:fs/promises';
+import { ebpfProbeCheck } from '../capture/ebpf/doctor.js';
 import { run, which } from '../exec/exec.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'warn';
@@ -154,10 +155,13 @@ async function ebpfChecks(isRoot: boolean): Promise<CheckResult[]> {
   } catch {
     kprobes = false;
   }
+  const bpftrace = await which('bpftrace');
+  const probe = isRoot && btf && tracefs && bpftrace ? [await ebpfProbeCheck(bpftrace)] : [];
   return [
     { name: 'kernel BTF', status: btf ? 'ok' : 'missing', detail: btf ? '/sys/kernel/btf/vmlinux' : 'no /sys/kernel/btf/vmlinux', blocks: 'capture --source ebpf (reading sk_buff fields)', fix: btf ? null : 'a kernel built with CONFIG_DEBUG_INFO_BTF', required: false },
     { name: 'tracefs net tracepoints', status: tracefs ? 'ok' : 'missing', detail: tracefs ? `/sys/kernel/tracing/events/net${mounted}` : 'not mounted', blocks: 'capture --source ebpf', fix: tracefs ? null : 'mount -t tracefs nodev /sys/kernel/tracing', required: false },
     { name: 'kprobes', status: kprobes ? 'ok' : 'warn', detail: kprobes ? 'available' : 'not available on this kernel (netlab uses tracepoints only)', blocks: 'nothing netlab needs', fix: null, required: false },
+    ...probe,
   ];
 }
 

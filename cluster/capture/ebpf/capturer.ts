@@ -1,0 +1,44 @@
+/**
+ * The eBPF source behind the capture command's capturer shape (`startTcpdump(targets, outDir,
+ * filter)` → `{ stop(): Promise<CapturedFile[]> }`), so `netlab capture --source ebpf` swaps one
+ * call. Resolves once the probe is attached; `stop` returns one captured-file entry per
+ * (namespace, device) that saw packets, plus the probe's totals in `summary`.
+ */
+import { startEbpfCapture, type EbpfCaptureSummary } from './capture.js';
+import { ebpfCapturedFiles, tracedNamespacesFor, type TargetLike } from './manifest.js';
+
+export interface EbpfCapturerOptions {
+  /** Scenario ports to keep (either side); default: every TCP/UDP packet in the traced namespaces. */
+  ports?: readonly number[];
+  /** Payload bytes per packet in 8-byte words (default 4). */
+  payloadWords?: number;
+}
+
+export interface RunningEbpfCapture<T extends TargetLike> {
+  stop(): Promise<ReturnType<typeof ebpfCapturedFiles<T>>>;
+  /** Totals of the probe (events, lost, malformed, points), once stopped. */
+  summary: EbpfCaptureSummary | null;
+}
+
+export async function startEbpfCapturer<T extends TargetLike>(targets: readonly T[], outDir: string, opts: EbpfCapturerOptions = {}): Promise<RunningEbpfCapture<T>> {
+  const capture = await startEbpfCapture({
+    namespaces: await tracedNamespacesFor(targets),
+    ports: opts.ports ?? [],
+    payloadWords: opts.payloadWords,
+    outDir,
+  });
+  try {
+    await capture.ready;
+  } catch (err) {
+    await capture.stop().catch(() => undefined);
+    throw err;
+  }
+  const running: RunningEbpfCapture<T> = {
+    summary: null,
+    async stop() {
+      running.summary = await capture.stop();
+      return ebpfCapturedFiles(running.summary.points, targets, outDir);
+    },
+  };
+  return running;
+}
