@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import { UsageError } from '../../analyzer/errors.js';
 import { renderText } from '../../analyzer/report/table.js';
-import { runCapture, type Capturer, type CaptureRun } from '../../cluster/capture/run.js';
+import { runCapture, type Capturer, type CaptureRun, type Source } from '../../cluster/capture/run.js';
 import { checkLabName } from '../../cluster/lab/names.js';
 import { listScenarios } from '../../cluster/scenarios/catalog.js';
 import { renderCompare } from '../../analyzer/report/compare.js';
@@ -23,7 +23,7 @@ interface CaptureCliOptions {
   scenario: string;
   requests?: string;
   out?: string;
-  source: string;
+  source: Source;
   capturer?: Capturer;
   name: string;
   json?: boolean;
@@ -63,7 +63,10 @@ export function renderCaptureRun(r: CaptureRun): string {
   }
   const dropped = r.captures.reduce((a, c) => a + (c.dropped ?? 0), 0);
   const unknown = r.captures.filter((c) => c.dropped === null).length;
-  out.push(`Captured ${r.captures.reduce((a, c) => a + c.packets, 0)} packets at ${r.captures.length} capture processes; kernel drops: ${dropped}${unknown ? ` (${unknown} captures cannot count drops)` : ''}.`);
+  out.push(`Captured ${r.captures.reduce((a, c) => a + c.packets, 0)} packets at ${r.captures.length} capture points; kernel drops: ${dropped}${unknown ? ` (${unknown} points cannot count drops)` : ''}.`);
+  if (r.ebpf) {
+    out.push(`eBPF probe: ${r.ebpf.events} events, ${r.ebpf.lost} lost.${r.ebpf.agreesWithPcap === null ? '' : r.ebpf.agreesWithPcap ? ' Same paths and verdicts as the pcap capture.' : ` Differs from the pcap capture:\n  ${r.ebpf.differences.join('\n  ')}`}`);
+  }
   const lt = new Table({ head: ['lesson check', 'expected', 'seen', ''], style: { head: [], border: [] } });
   for (const c of r.checks) lt.push([c.what, c.expected, c.seen, c.ok ? 'ok' : 'FAIL']);
   out.push(lt.toString());
@@ -77,18 +80,20 @@ function lessonJson(r: CaptureRun) {
   return { ok: r.checks.every((c) => c.ok), checks: r.checks };
 }
 
+const ebpfJson = (r: CaptureRun) => (r.ebpf ? { ebpf: r.ebpf } : {});
+
 export async function capture(opts: CaptureCliOptions): Promise<number> {
-  if (opts.source !== 'pcap') throw new UsageError(`--source ${opts.source} is not available yet`, 'use --source pcap');
   const r = await runCapture({
     scenario: opts.scenario,
     lab: checkLabName(opts.name),
     requests: requestsOption(opts.requests),
     outDir: opts.out,
     capturer: opts.capturer,
+    source: opts.source,
     keep: opts.keep,
     onProgress: progressPrinter(!!opts.json),
   });
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ...r.report, lesson: lessonJson(r) }, null, 2)}\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ...r.report, lesson: lessonJson(r), ...ebpfJson(r) }, null, 2)}\n`);
   else process.stdout.write(renderCaptureRun(r));
   if (opts.html || opts.pcapng) {
     reportExtras(await writeExtraReports(r.analysis, { html: opts.html, pcapng: opts.pcapng, baseDir: r.outDir, scenario: r.scenario.name, targetHealth: r.report.targetHealth, timeline: r.timeline }));

@@ -32,8 +32,12 @@ import { checkLesson, verdictLine, type LessonCheck } from './lesson.js';
 import { buildManifest, writeManifest } from './manifest.js';
 import { DEFAULT_FILTER, type CaptureTarget, type CapturedFile } from './points.js';
 import { startTcpdump } from './tcpdump.js';
+import { startEbpfCapturer } from './ebpf/capturer.js';
+import { compareSources } from './sources.js';
 
 export type Capturer = 'cap' | 'tcpdump';
+/** pcap: per-namespace captures; ebpf: one bpftrace probe for all; both: each, analyzed and compared. */
+export type Source = 'pcap' | 'ebpf' | 'both';
 
 export interface CaptureOptions {
   scenario: string;
@@ -42,6 +46,7 @@ export interface CaptureOptions {
   outDir?: string;
   /** tcpdump by default: kernel timestamps and the kernel's drop counter (cap exposes neither). */
   capturer?: Capturer;
+  source?: Source;
   keep?: boolean;
   onProgress?: (message: string) => void;
 }
@@ -57,6 +62,8 @@ export interface CaptureRun {
   verdict: string;
   requests: { sent: number; answered: number; failed: number; hostnames: Record<string, number>; clientAddresses: Record<string, number> };
   captures: Array<{ point: string; file: string; packets: number; dropped: number | null }>;
+  /** The eBPF source's totals and, with --source both, whether it tells the same story as pcap. */
+  ebpf: { events: number; lost: number; agreesWithPcap: boolean | null; differences: string[] } | null;
   labSeconds: number;
   totalSeconds: number;
 }
@@ -330,9 +337,13 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
       progress('the cap binding does not load here: capturing with tcpdump instead');
       capturer = 'tcpdump';
     }
-    progress(`capturing at ${targets.length} namespaces with ${capturer}`);
+    const source = opts.source ?? 'pcap';
+    const ebpfDir = source === 'both' ? path.join(outDir, 'ebpf') : outDir;
+    if (source === 'both') await mkdir(ebpfDir, { recursive: true });
+    progress(`capturing at ${targets.length} namespaces with ${source === 'ebpf' ? 'one eBPF probe' : source === 'both' ? `${capturer} and one eBPF probe` : capturer}`);
     const truth = await startGroundTruth(groundTruthNs, outDir);
-    const cap = capturer === 'cap' ? await startCap(targets, outDir, DEFAULT_FILTER) : await startTcpdump(targets, outDir, DEFAULT_FILTER);
+    const cap = source === 'ebpf' ? null : capturer === 'cap' ? await startCap(targets, outDir, DEFAULT_FILTER) : await startTcpdump(targets, outDir, DEFAULT_FILTER);
+    const probe = source === 'pcap' ? null : await startEbpfCapturer(targets, ebpfDir);
     const monitor = startHealthMonitor(opts.lab, scenario, started);
     const trafficStarted = Date.now();
 
@@ -369,7 +380,9 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     const { draining: drainingSeen, timeline } = await monitor.stop();
     const gateHeld = scenario.expect.readinessGate ? await readinessGateHeld(opts.lab, scenario, trafficStarted - 1000) : null;
     progress('stopping captures');
-    const files: CapturedFile[] = await cap.stop();
+    const pcapFiles: CapturedFile[] = cap ? await cap.stop() : [];
+    const ebpfFiles: CapturedFile[] = probe ? await probe.stop() : [];
+    const files = source === 'ebpf' ? ebpfFiles : pcapFiles;
     const gt = await truth.stop();
 
     state = await requireState(opts.lab);
@@ -378,7 +391,9 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     if (isNlbService(svc)) targetHealth = (await serviceTargetHealth(state, labDir(opts.lab), scenario.namespace, scenario.traffic.service)).aws;
 
     const book = addressBook(state);
-    await writeManifest(outDir, buildManifest(outDir, files, gt, { addresses: book.owners, healthCheckPorts: healthCheckPorts(state), clients: [sourceIp(state, scenario)] }));
+    const extras = { addresses: book.owners, healthCheckPorts: healthCheckPorts(state), clients: [sourceIp(state, scenario)] };
+    await writeManifest(outDir, buildManifest(outDir, files, gt, extras));
+    if (source === 'both') await writeManifest(ebpfDir, buildManifest(ebpfDir, ebpfFiles, gt, extras));
     await writeFile(path.join(outDir, 'requests.ndjson'), [...short, ...long].map((r) => JSON.stringify(r)).join('\n') + '\n');
     if (targetHealth) await writeFile(path.join(outDir, 'target-health.json'), `${JSON.stringify(targetHealth, null, 2)}\n`);
     await writeFile(path.join(outDir, 'lab-state.json'), `${JSON.stringify({ nodes: state.nodes, pods: state.pods.map((p) => p.object), services: state.objects.services, endpoints: state.endpoints }, null, 1)}\n`);
@@ -386,6 +401,17 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     progress('analyzing');
     const analysis = await analyze({ dir: outDir });
     const contract = toContractJson(analysis) as ContractReport;
+    let ebpf: CaptureRun['ebpf'] = null;
+    if (probe?.summary) {
+      ebpf = { events: probe.summary.events, lost: probe.summary.lost, agreesWithPcap: null, differences: [] };
+      if (source === 'both') {
+        progress('analyzing the eBPF capture');
+        const other = toContractJson(await analyze({ dir: ebpfDir })) as ContractReport;
+        const cmp = compareSources(contract, other);
+        ebpf.agreesWithPcap = cmp.differences.length === 0;
+        ebpf.differences = cmp.differences;
+      }
+    }
     const drainedConnectionKept = long.length > 0 ? long.every((r) => r.error === null && r.status === 200) : null;
     const observed: Observed = {
       readinessGateHeld: gateHeld,
@@ -408,6 +434,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
       verdict: verdictLine(contract),
       requests: { sent: short.length, answered: answered.length, failed: short.length - answered.length, hostnames: count(answered, (r) => r.hostname), clientAddresses: count(answered, (r) => r.clientAddress) },
       captures: files.map((f) => ({ point: f.interface ? `${f.target.name}:${f.interface}` : f.target.name, file: path.relative(outDir, f.file), packets: f.packets, dropped: f.dropped })),
+      ebpf,
       labSeconds,
       totalSeconds: (Date.now() - started) / 1000,
     };
