@@ -22,5 +22,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# bpftrace attaches to the net tracepoints through tracefs, which a fresh machine may not mount.
+if [ "$(id -u)" -eq 0 ] && [ -d /sys/kernel/tracing ] && [ ! -d /sys/kernel/tracing/events/net ]; then
+  mount -t tracefs nodev /sys/kernel/tracing || echo "setup: could not mount tracefs; --source ebpf will not work" >&2
+fi
+
 npm ci --no-audit --no-fund
 npm run build

@@ -4,6 +4,7 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { ebpfProbeCheck } from '../capture/ebpf/doctor.js';
+import { ensureTracefs } from '../capture/ebpf/tracefs.js';
 import { run, which } from '../exec/exec.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'warn';
@@ -142,13 +143,9 @@ async function kernelChecks(): Promise<CheckResult[]> {
 
 async function ebpfChecks(isRoot: boolean): Promise<CheckResult[]> {
   const btf = await exists('/sys/kernel/btf/vmlinux');
-  let tracefs = await exists('/sys/kernel/tracing/events/net');
-  let mounted = '';
-  if (!tracefs && isRoot && (await exists('/sys/kernel/tracing'))) {
-    const m = await run('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing'], { allowFailure: true });
-    tracefs = m.exitCode === 0 && (await exists('/sys/kernel/tracing/events/net'));
-    if (tracefs) mounted = ' (netlab doctor mounted it just now)';
-  }
+  const t = isRoot ? await ensureTracefs() : (await exists('/sys/kernel/tracing/events/net')) ? 'present' : 'missing';
+  const tracefs = t !== 'missing';
+  const mounted = t === 'mounted' ? ' (netlab doctor mounted it just now)' : '';
   let kprobes = false;
   try {
     kprobes = (await readFile('/sys/kernel/tracing/available_filter_functions', 'utf8')).length > 0;

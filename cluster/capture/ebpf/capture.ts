@@ -6,6 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureTracefs } from './tracefs.js';
 import { NetlabError, UsageError } from '../../../analyzer/errors.js';
 import { spawn, which } from '../../exec/exec.js';
 import { EventLineParser, type EbpfEvent } from './events.js';
@@ -93,6 +94,9 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
   const bpftrace = await which('bpftrace');
   if (!bpftrace) {
     throw new NetlabError('bpftrace is not installed', { hint: 'apt-get install -y bpftrace (see netlab doctor)' });
+  }
+  if ((await ensureTracefs()) === 'missing') {
+    throw new NetlabError('tracefs is not mounted, so the net tracepoints cannot be attached', { hint: 'run as root, or mount -t tracefs nodev /sys/kernel/tracing' });
   }
   const names = new Set(opts.namespaces.map((n) => n.name));
   if (names.size !== opts.namespaces.length) {
