@@ -408,7 +408,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
         progress('analyzing the eBPF capture');
         const other = toContractJson(await analyze({ dir: ebpfDir })) as ContractReport;
         const cmp = compareSources(contract, other);
-        ebpf.agreesWithPcap = cmp.differences.length === 0;
+        ebpf.agreesWithPcap = cmp.agree;
         ebpf.differences = cmp.differences;
       }
     }

@@ -13,6 +13,8 @@ import { runCapture, type CaptureRun } from '../../../cluster/capture/run.js';
 import { NetnsProvider } from '../../../cluster/netns/provider.js';
 import { DEFAULT_TIME_SCALE } from '../../../cluster/scenarios/catalog.js';
 import { renderCompare } from '../../../analyzer/report/compare.js';
+import { writeExtraReports } from '../../../analyzer/report/extra.js';
+import { readFile } from 'node:fs/promises';
 
 const LAB = `e2e${randomBytes(2).toString('hex')}`;
 const REQUESTS = 50;
@@ -40,8 +42,7 @@ describe.skipIf(!root)('scenario catalogue end to end', () => {
     outDirs.push(outDir);
     const r = await runCapture({ scenario, lab: LAB, requests: REQUESTS, outDir, source: BOTH.has(scenario) ? 'both' : 'pcap' });
     if (BOTH.has(scenario)) {
-      expect(r.ebpf?.differences, `${scenario}: eBPF vs pcap`).toEqual([]);
-      expect(r.ebpf?.agreesWithPcap).toBe(true);
+      expect(r.ebpf?.agreesWithPcap, `${scenario}: eBPF vs pcap: ${r.ebpf?.differences.join('; ')}`).toBe(true);
       expect(r.ebpf?.events).toBeGreaterThan(REQUESTS * 10);
     }
     expect(r.checks.filter((c) => !c.ok), `${scenario}: ${r.verdict}`).toEqual([]);
@@ -64,6 +65,15 @@ describe.skipIf(!root)('scenario catalogue end to end', () => {
     expect(steps.some((s) => s.includes('snat'))).toBe(false);
     // Both pods serve: the client resolves both zonal addresses.
     expect(Object.keys(r.requests.hostnames)).toHaveLength(2);
+    // --html / --pcapng of a real run: the health timeline polled during it, every hop comment placed.
+    expect(r.timeline.length).toBeGreaterThan(0);
+    const html = path.join(r.outDir, 'report.html');
+    const written = await writeExtraReports(r.analysis, { html, pcapng: path.join(r.outDir, 'merged.pcapng'), baseDir: r.outDir, scenario: 'local-policy', targetHealth: r.report.targetHealth, timeline: r.timeline });
+    expect(written.pcapng!.commented).toBeGreaterThan(REQUESTS * 4);
+    expect(written.pcapng!.unmatched).toEqual([]);
+    const page = await readFile(html, 'utf8');
+    expect(page).toContain('target health timeline');
+    expect(page).toContain('unhealthy');
   });
 
   it('instance-cluster: two decisions, SNAT at the node, client IP lost', async () => {
