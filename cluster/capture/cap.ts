@@ -2,7 +2,7 @@
 import { NetlabError } from '../../analyzer/errors.js';
 import { spawn } from '../exec/exec.js';
 import { builtScript } from '../exec/paths.js';
-import type { CaptureTarget } from './points.js';
+import { allReady, type CaptureTarget } from './points.js';
 import type { RunningCapture } from './tcpdump.js';
 
 /** True when the binding loads in this process (it then loads in the agents too). */
@@ -16,7 +16,7 @@ export async function capAvailable(): Promise<boolean> {
 }
 
 export async function startCap(targets: CaptureTarget[], outDir: string, filter: string, readyTimeoutMs = 10_000): Promise<RunningCapture> {
-  const agent = builtScript('cluster/capture/cap-agent');
+  const agent = builtScript('cluster/capture/cap-agent.js');
   const epochBaseNs = String(BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint());
   const procs = targets.map((target) => {
     const args = [agent, '--epoch-base-ns', epochBaseNs, '--out', outDir, '--prefix', target.name.replaceAll('/', '_'), '--filter', filter, ...target.interfaces.flatMap((i) => ['--if', i])];
@@ -40,13 +40,7 @@ export async function startCap(targets: CaptureTarget[], outDir: string, filter:
     });
     return { target, child, ready, out: () => stdout };
   });
-  try {
-    await Promise.all(procs.map((p) => p.ready));
-  } catch (err) {
-    for (const p of procs) p.child.kill('SIGTERM');
-    await Promise.allSettled(procs.map((p) => p.child));
-    throw err;
-  }
+  await allReady(procs);
   return {
     async stop() {
       for (const p of procs) p.child.kill('SIGTERM');

@@ -33,3 +33,14 @@ export interface CapturedFile {
   dropped: number | null;
   timestampSource: 'kernel' | 'userspace';
 }
+
+/** Wait until every capture process says it is capturing; if one cannot, stop them all. */
+export async function allReady(procs: ReadonlyArray<{ ready: Promise<void>; child: { kill(signal: NodeJS.Signals): boolean } & PromiseLike<unknown> }>): Promise<void> {
+  try {
+    await Promise.all(procs.map((p) => p.ready));
+  } catch (err) {
+    for (const p of procs) p.child.kill('SIGTERM');
+    await Promise.allSettled(procs.map((p) => p.child));
+    throw err;
+  }
+}

@@ -225,7 +225,7 @@ function healthCheckPorts(state: LabState): number[] {
 
 /** Run the HTTP client inside a namespace; resolves with one result per request. */
 function startClient(netns: string, url: string, args: string[], onResult: (r: RequestResult) => void): Promise<RequestResult[]> {
-  const child = spawn(process.execPath, [builtScript('cluster/traffic/http-client'), '--url', url, ...args], { netns, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false });
+  const child = spawn(process.execPath, [builtScript('cluster/traffic/http-client.js'), '--url', url, ...args], { netns, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false });
   const results: RequestResult[] = [];
   let carry = '';
   let stderr = '';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { NetlabError } from '../../analyzer/errors.js';
 import { spawn } from '../exec/exec.js';
 import { ifindexMap } from './ifindex.js';
-import type { CaptureTarget, CapturedFile } from './points.js';
+import { allReady, type CaptureTarget, type CapturedFile } from './points.js';
 
 export interface RunningCapture {
   /** Stop every capture, wait for files to be flushed, and return what each saw. */
@@ -50,13 +50,7 @@ export async function startTcpdump(targets: CaptureTarget[], outDir: string, fil
     });
     return { target, file, child, ready, stderrText: () => stderr };
   });
-  try {
-    await Promise.all(procs.map((p) => p.ready));
-  } catch (err) {
-    for (const p of procs) p.child.kill('SIGTERM');
-    await Promise.allSettled(procs.map((p) => p.child));
-    throw err;
-  }
+  await allReady(procs);
   // Resolve names now, in each capture's own namespace: reading them later elsewhere is wrong.
   const maps = await Promise.all(procs.map((p) => ifindexMap(p.target.netns)));
   return {

@@ -2,10 +2,11 @@
  * What this machine can do for netlab. Each check says what its absence blocks and how to fix it,
  * so `netlab doctor` can be read top to bottom by someone setting up a machine.
  */
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { ebpfProbeCheck } from '../capture/ebpf/doctor.js';
 import { ensureTracefs } from '../capture/ebpf/tracefs.js';
 import { run, which } from '../exec/exec.js';
+import { pathExists as exists } from '../exec/paths.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'warn';
 
@@ -41,15 +42,6 @@ const TOOLS: ToolSpec[] = [
   { bin: 'docker', pkg: 'docker.io', blocks: 'the kind provider (--provider kind)', required: false, versionArgs: ['--version'] },
   { bin: 'kind', pkg: null, blocks: 'the kind provider (--provider kind)', required: false, versionArgs: ['version'] },
 ];
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function toolCheck(t: ToolSpec): Promise<CheckResult> {
   const found = await which(t.bin);

@@ -3,6 +3,7 @@
  * the built JavaScript, also when the caller runs from TypeScript sources (tests).
  */
 import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetlabError } from '../../analyzer/errors.js';
@@ -18,9 +19,19 @@ export const PROJECT_ROOT = (() => {
   return dir;
 })();
 
-/** Path of a built entry point, e.g. `builtScript('cluster/capture/cap-agent')`. */
+/** A built script, e.g. `cluster/workloads/echo.js` → <root>/dist/cluster/workloads/echo.js. */
 export function builtScript(rel: string): string {
-  const file = path.join(PROJECT_ROOT, 'dist', `${rel}.js`);
+  const file = path.join(PROJECT_ROOT, 'dist', rel);
   if (!existsSync(file)) throw new NetlabError(`${file} is missing`, { hint: 'run npm run build first' });
   return file;
+}
+
+/** Whether a path exists (any type), without throwing. */
+export async function pathExists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
 }

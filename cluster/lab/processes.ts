@@ -4,31 +4,15 @@
  * it by scanning /proc even if the pid was never written (a crash between spawn and save), and lets
  * `down` check a recorded pid still belongs to the lab before signalling it.
  */
-import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { builtScript } from '../exec/paths.js';
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NetlabError } from '../../analyzer/errors.js';
 import { spawnDetached } from '../exec/exec.js';
 import { labDir } from './names.js';
 
-/** The package root (where package.json is), from this module whether it runs from dist/ or from sources. */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new NetlabError('cannot find netlab\'s package.json above its modules');
-    dir = up;
-  }
-  return dir;
-}
-
-/** A built script, e.g. `cluster/workloads/echo.js` → <root>/dist/cluster/workloads/echo.js. */
-export function builtScript(relative: string): string {
-  const file = path.join(packageRoot(), 'dist', relative);
-  if (!existsSync(file)) throw new NetlabError(`${file} is missing`, { hint: 'run npm run build' });
-  return file;
-}
+export { builtScript };
 
 export interface StartOptions {
   lab: string;

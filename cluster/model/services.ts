@@ -3,21 +3,16 @@
  * which load-balancer implementation owns it. Pure; choices are stable hashes of the Service's
  * name so snapshots and repeated runs see the same numbers.
  */
+import { isNlbService } from '../nlb/plan/build.js';
 import { stableHash } from '../netns/plan.js';
 import type { Service } from '../lab/state.js';
 
 export const NLB_CLASS = 'service.k8s.aws/nlb';
-const AWS_LB_TYPE = 'service.beta.kubernetes.io/aws-load-balancer-type';
 
 export const svcKey = (svc: Service): string => `${svc.metadata?.namespace ?? 'default'}/${svc.metadata?.name ?? ''}`;
 
-/** Owned by the NLB emulator (AWS Load Balancer Controller semantics), not MetalLB. */
-export function isNlbService(svc: Service): boolean {
-  if (svc.spec?.type !== 'LoadBalancer') return false;
-  if (svc.spec.loadBalancerClass === NLB_CLASS) return true;
-  const t = svc.metadata?.annotations?.[AWS_LB_TYPE];
-  return t === 'external' || t === 'nlb-ip';
-}
+/** Owned by the NLB emulator (AWS Load Balancer Controller semantics), not MetalLB: its rule. */
+export { isNlbService };
 
 /** MetalLB serves LoadBalancer Services without a loadBalancerClass (and not claimed by AWS annotations). */
 export function isMetallbService(svc: Service): boolean {

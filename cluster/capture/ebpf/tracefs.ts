@@ -2,19 +2,10 @@
  * The net tracepoints live in tracefs, which a fresh machine may not have mounted. Mounting it is
  * the one host change the eBPF source needs; it is harmless and stays for later runs.
  */
-import { access } from 'node:fs/promises';
 import { run } from '../../exec/exec.js';
+import { pathExists as exists } from '../../exec/paths.js';
 
 const TRACEFS = '/sys/kernel/tracing';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Returns 'mounted' when it had to mount tracefs, 'present' when it was there, 'missing' when it cannot. */
 export async function ensureTracefs(): Promise<'present' | 'mounted' | 'missing'> {

@@ -33,8 +33,14 @@ import type {
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
+/** The fields that decide who owns a LoadBalancer Service (client-node objects and JSON alike). */
+export interface ServiceOwnership {
+  spec?: { type?: string; loadBalancerClass?: string | null };
+  metadata?: { annotations?: Record<string, string> };
+}
+
 /** Whether the AWS Load Balancer Controller (and so this emulator, not MetalLB) owns this Service. */
-export function isNlbService(service: V1Service): boolean {
+export function isNlbService(service: ServiceOwnership): boolean {
   if (service.spec?.type !== 'LoadBalancer') return false;
   const cls = service.spec.loadBalancerClass;
   if (cls !== undefined && cls !== null && cls !== '') return cls === NLB_LOAD_BALANCER_CLASS;

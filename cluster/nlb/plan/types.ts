@@ -2,18 +2,9 @@
 import type { V1Namespace, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { ServiceEvent } from './annotations.js';
 
-/**
- * A client-node type as it reads back from JSON (the lab's state file): Dates are RFC 3339
- * strings. The kind provider's objects from the API server fit too, once serialized.
- */
-export type Json<T> = T extends Date
-  ? string
-  : T extends (infer U)[]
-    ? Json<U>[]
-    : T extends object
-      ? { [K in keyof T]: Json<T[K]> }
-      : T;
+import type { Json } from '../../lab/state.js';
 
+export type { Json };
 export type Service = Json<V1Service>;
 export type Node = Json<V1Node>;
 export type Pod = Json<V1Pod>;
