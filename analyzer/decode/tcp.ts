@@ -91,5 +91,5 @@ function decodeStreamStart(ctx: DecodeContext, f: L34Fields, off: number, captur
     else if (r === PP.BAD_V1) { ctx.fail('bad-proxy-v1'); return; }
   }
   if (rec.ppv2.present && rec.ppv2.crcOk === 0) ctx.fail('proxy-v2-crc-mismatch');
-  if (avail > 0 && parseHttp(b, start, start + avail, rec.http)) ctx.counts[COUNT.HTTP]++;
+  if (avail > 0 && parseHttp(b, start, start + avail, rec.http, ctx.dv)) ctx.counts[COUNT.HTTP]++;
 }
