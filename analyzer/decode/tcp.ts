@@ -42,7 +42,12 @@ export function decodeTcp(ctx: DecodeContext, off: number, capEnd: number, declE
   f.window = (b[off + 14] << 8) | b[off + 15];
   if (hlen < 20 || off + hlen > declEnd) { ctx.fail('bad-tcp-header'); return; }
   if (off + hlen > capEnd) { ctx.fail('truncated-tcp'); return; }
-  for (let p = off + 20, optEnd = off + hlen; p < optEnd; ) {
+  const optStart = off + 20;
+  // Linux puts NOP, NOP, timestamps in every segment after the handshake: read that layout directly.
+  if (hlen === 32 && b[optStart] === OPT_NOP && b[optStart + 1] === OPT_NOP && b[optStart + 2] === OPT_TIMESTAMP && b[optStart + 3] === 10) {
+    f.tsval = dv.getUint32(optStart + 4);
+    f.tsecr = dv.getUint32(optStart + 8);
+  } else for (let p = optStart, optEnd = off + hlen; p < optEnd; ) {
     const kind = b[p];
     if (kind === OPT_EOL) break;
     if (kind === OPT_NOP) { p++; continue; }
