@@ -3,6 +3,7 @@
  * pcap-parser on a synthetic capture of ≥ 2M packets in pcap, pcapng and LINUX_SLL2 forms, plus
  * the same decode fed through a stdin pipe. Every contender runs as its own single-threaded
  * process under /usr/bin/time (wall time, peak RSS), netlab and tcpdump in alternating pairs.
+ * A framing-only Node loop (bench/framing-floor.ts) shows the ceiling any Node decoder has here.
  * Bars (issue 2): netlab ≥ 2x tcpdump for every form, peak RSS < 200 MB, pipe ≤ 2x slower than file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ const PACKETS = Number(process.env.BENCH_PACKETS ?? 2_200_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLI = path.join(root, 'dist', 'cli', 'main.js');
 const PCAP_PARSER = path.join(root, 'dist', 'bench', 'pcap-parser-frames.js');
+const FLOOR = path.join(root, 'dist', 'bench', 'framing-floor.js');
 
 interface Run { seconds: number; cpu: number; maxRssMb: number; stdout: string }
 
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
     const tcpdump: Run[] = [];
     const pipe: Run[] = [];
     const parser: Run[] = [];
+    const floor: Run[] = [];
     const pairRatios: number[] = [];
     const pairCpuRatios: number[] = [];
     // Warm the page cache so the first contender is not penalised.
@@ -88,6 +91,9 @@ async function main(): Promise<void> {
       pairCpuRatios.push(b.cpu / a.cpu);
       pipe.push(await timed('node', [CLI, 'decode', '-', '--format', 'summary'], file));
       if (form === 'pcap') parser.push(await timed('node', [PCAP_PARSER, file]));
+      const f = await timed('node', [FLOOR, file]);
+      if (packetsSeen(f.stdout) !== PACKETS) throw new Error(`framing floor saw ${packetsSeen(f.stdout)} packets, expected ${PACKETS}`);
+      floor.push(f);
     }
     const tcpWall = median(tcpdump.map((x) => x.seconds));
     const tcpCpu = median(tcpdump.map((x) => x.cpu));
@@ -102,6 +108,7 @@ async function main(): Promise<void> {
     const sPipe = row('netlab decode (stdin pipe)', pipe);
     row('tcpdump -r F -w /dev/null', tcpdump);
     if (parser.length > 0) row('npm pcap-parser (frames only)', parser);
+    row('Node framing floor (64 KiB reads, no decode)', floor);
     const pairs = median(pairRatios);
     const cpuPairs = median(pairCpuRatios);
     const rss = Math.max(...netlab.map((x) => x.maxRssMb), ...pipe.map((x) => x.maxRssMb));

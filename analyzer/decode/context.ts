@@ -59,6 +59,19 @@ export function resetL34(f: L34Fields): void {
   f.payloadHash = 0; f.flowLabel = -1; f.icmpType = -1; f.icmpCode = -1;
 }
 
+/**
+ * resetL34 for the outer record, kept separate so its stores see one object shape (the packet
+ * record) instead of two: measurably cheaper on every packet.
+ */
+export function resetPacketRecord(f: PacketRecord): void {
+  f.l3 = L3.NONE; f.src4 = 0; f.dst4 = 0; f.proto = PROTO.NONE; f.sport = -1; f.dport = -1; f.ipId = -1;
+  f.ttl = -1; f.fragment = false; f.seq = -1; f.ack = -1; f.tcpFlags = -1; f.window = -1; f.mss = -1;
+  f.wscale = -1; f.tsval = -1; f.tsecr = -1; f.payloadOffset = -1; f.payloadLen = -1; f.payloadCaptured = 0;
+  f.payloadHash = 0; f.flowLabel = -1; f.icmpType = -1; f.icmpCode = -1;
+  f.ifindex = -1; f.pktType = -1; f.arpOp = -1; f.vlan = -1; f.tunnel = null; f.vni = -1;
+  f.ppv2.present = false; f.http.present = false;
+}
+
 function newPpv2(): Ppv2Record {
   return {
     present: false, version: 0, command: 0, family: 'unspec', src4: 0, dst4: 0, src6: new Uint8Array(16),
@@ -75,8 +88,12 @@ function newHttp(): HttpRecord {
 }
 
 export function newPacketRecord(): PacketRecord {
+  // One literal (not a spread of newL34()) so every field lives inside the object.
   return {
-    ...newL34(),
+    l3: L3.NONE, src4: 0, dst4: 0, src6: new Uint8Array(16), dst6: new Uint8Array(16), proto: PROTO.NONE,
+    sport: -1, dport: -1, ipId: -1, ttl: -1, fragment: false, seq: -1, ack: -1, tcpFlags: -1, window: -1,
+    mss: -1, wscale: -1, tsval: -1, tsecr: -1, payloadOffset: -1, payloadLen: -1, payloadCaptured: 0,
+    payloadHash: 0, flowLabel: -1, icmpType: -1, icmpCode: -1,
     n: 0, tsSec: 0, tsNsec: 0, linktype: -1, interfaceId: 0, ifindex: -1, pktType: -1, caplen: 0, origLen: 0,
     fileOffset: 0, bytes: new Uint8Array(0), arpOp: -1, vlan: -1, tunnel: null, vni: -1, inner: newL34(),
     quoted: newL34(), ppv2: newPpv2(), http: newHttp(), error: null,

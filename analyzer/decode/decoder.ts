@@ -9,7 +9,7 @@
  * (a NetlabError naming the byte offset: nothing after it can be trusted).
  */
 import { NetlabError } from '../errors.js';
-import { COUNT_NAMES, DecodeContext, resetL34 } from './context.js';
+import { COUNT_NAMES, DecodeContext, resetL34, resetPacketRecord } from './context.js';
 import { decodeLink, linktypeName } from './linktypes.js';
 import { isPcapMagic, PCAP_FILE_HEADER_LEN, PCAP_RECORD_HEADER_LEN, readPcapHeader } from './pcap.js';
 import { BLOCK, BYTE_ORDER_MAGIC, readIdb, splitTimestamp, type InterfaceInfo, type InterfaceState } from './pcapng.js';
@@ -353,17 +353,9 @@ export class PacketDecoder {
   private resetRecord(): void {
     const rec = this.rec;
     const ctx = this.ctx;
-    resetL34(rec);
-    rec.ifindex = -1;
-    rec.pktType = -1;
-    rec.arpOp = -1;
-    rec.vlan = -1;
-    rec.tunnel = null;
-    rec.vni = -1;
+    resetPacketRecord(rec);
     if (ctx.innerDirty) { resetL34(rec.inner); ctx.innerDirty = false; }
     if (ctx.quotedDirty) { resetL34(rec.quoted); ctx.quotedDirty = false; }
-    rec.ppv2.present = false;
-    rec.http.present = false;
   }
 
   private switchLinktype(linktype: number): void {

@@ -31,10 +31,21 @@ function headerIs(b: Uint8Array, off: number, end: number, lower: Uint8Array): b
   return true;
 }
 
-function lineEnd(b: Uint8Array, off: number, end: number): number {
-  for (let i = off; i < end; i++) if (b[i] === 0x0a) return i;
+/**
+ * Index of the next LF in b[off, end), or end. Four bytes per step (a SWAR "has byte" test on a
+ * 32-bit word) then byte by byte: about twice the speed of a plain byte loop on header lines.
+ */
+function lineEnd(b: Uint8Array, dv: DataView, off: number, end: number): number {
+  let i = off;
+  for (; end - i >= 4; i += 4) {
+    const x = dv.getUint32(i, true) ^ 0x0a0a0a0a;
+    if (((x - 0x01010101) & ~x & 0x80808080) !== 0) break;
+  }
+  for (; i < end; i++) if (b[i] === 0x0a) return i;
   return end;
 }
+
+const viewOf = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
 export function resetHttp(h: HttpRecord): void {
   h.present = false; h.isRequest = false; h.methodOff = -1; h.methodLen = 0; h.pathOff = -1; h.pathLen = 0;
@@ -42,8 +53,11 @@ export function resetHttp(h: HttpRecord): void {
   h.clientAddrOff = -1; h.clientAddrLen = 0;
 }
 
-/** Returns true (and fills `h`) when b[off, end) starts with an HTTP/1.x request or response. */
-export function parseHttp(b: Uint8Array, off: number, end: number, h: HttpRecord): boolean {
+/**
+ * Returns true (and fills `h`) when b[off, end) starts with an HTTP/1.x request or response.
+ * `dv` views the same bytes as `b` (the decoder passes its per-chunk view; omitted, one is made).
+ */
+export function parseHttp(b: Uint8Array, off: number, end: number, h: HttpRecord, dv: DataView = viewOf(b)): boolean {
   if (end - off < 8) return false;
   const first = b[off];
   let headersFrom: number;
@@ -55,14 +69,14 @@ export function parseHttp(b: Uint8Array, off: number, end: number, h: HttpRecord
     resetHttp(h);
     h.status = d0 * 100 + d1 * 10 + d2;
     h.isRequest = false;
-    headersFrom = lineEnd(b, off, end) + 1;
+    headersFrom = lineEnd(b, dv, off, end) + 1;
   } else {
     if (first < 0x41 || first > 0x5a) return false;
     let sp = off;
     const methodLimit = end - off < MAX_METHOD ? end : off + MAX_METHOD;
     while (sp < methodLimit && b[sp] >= 0x41 && b[sp] <= 0x5a) sp++;
     if (sp >= methodLimit || b[sp] !== 0x20) return false;
-    const le = lineEnd(b, sp, end);
+    const le = lineEnd(b, dv, sp, end);
     let lineStop = le > off && b[le - 1] === 0x0d ? le - 1 : le;
     // The line must end in " HTTP/1.x".
     if (lineStop - sp < 10 || !equalsAt(b, lineStop - 8, lineStop, HTTP_VERSION) || b[lineStop - 9] !== 0x20) return false;
@@ -78,7 +92,7 @@ export function parseHttp(b: Uint8Array, off: number, end: number, h: HttpRecord
   h.present = true;
   let p = headersFrom;
   while (p < end) {
-    const le = lineEnd(b, p, end);
+    const le = lineEnd(b, dv, p, end);
     const stop = le > p && b[le - 1] === 0x0d ? le - 1 : le;
     if (stop === p) { p = le + 1; break; } // blank line: end of headers
     const c = b[p] | 0x20;
@@ -105,11 +119,21 @@ function isAddressChar(c: number): boolean {
   return (c >= 0x30 && c <= 0x3a) || c === 0x2e || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
 }
 
+/** Horspool shifts for "client_address": how far the window may move given its last byte. */
+const CLIENT_ADDRESS_SHIFT = (() => {
+  const m = CLIENT_ADDRESS.length;
+  const t = new Uint8Array(256).fill(m);
+  for (let i = 0; i < m - 1; i++) t[CLIENT_ADDRESS[i]] = m - 1 - i;
+  return t;
+})();
+
 function findClientAddress(b: Uint8Array, from: number, end: number, h: HttpRecord): void {
-  const last = end - CLIENT_ADDRESS.length;
-  for (let i = from; i <= last; i++) {
-    if (b[i] !== 0x63 || !equalsAt(b, i, end, CLIENT_ADDRESS)) continue;
-    let v = i + CLIENT_ADDRESS.length;
+  const m = CLIENT_ADDRESS.length;
+  const lastByte = CLIENT_ADDRESS[m - 1];
+  // Horspool search: a response body is scanned in strides of up to 14 bytes instead of byte by byte.
+  for (let i = from; i <= end - m; i += CLIENT_ADDRESS_SHIFT[b[i + m - 1]]) {
+    if (b[i + m - 1] !== lastByte || !equalsAt(b, i, end, CLIENT_ADDRESS)) continue;
+    let v = i + m;
     // Separators seen in echo servers: "=", ": ", '":"'.
     while (v < end && (b[v] === 0x3d || b[v] === 0x3a || b[v] === 0x20 || b[v] === 0x22 || b[v] === 0x09)) v++;
     let e = v;

@@ -42,7 +42,12 @@ export function decodeTcp(ctx: DecodeContext, off: number, capEnd: number, declE
   f.window = (b[off + 14] << 8) | b[off + 15];
   if (hlen < 20 || off + hlen > declEnd) { ctx.fail('bad-tcp-header'); return; }
   if (off + hlen > capEnd) { ctx.fail('truncated-tcp'); return; }
-  for (let p = off + 20, optEnd = off + hlen; p < optEnd; ) {
+  const optStart = off + 20;
+  // Linux puts NOP, NOP, timestamps in every segment after the handshake: read that layout directly.
+  if (hlen === 32 && b[optStart] === OPT_NOP && b[optStart + 1] === OPT_NOP && b[optStart + 2] === OPT_TIMESTAMP && b[optStart + 3] === 10) {
+    f.tsval = dv.getUint32(optStart + 4);
+    f.tsecr = dv.getUint32(optStart + 8);
+  } else for (let p = optStart, optEnd = off + hlen; p < optEnd; ) {
     const kind = b[p];
     if (kind === OPT_EOL) break;
     if (kind === OPT_NOP) { p++; continue; }
@@ -91,5 +96,5 @@ function decodeStreamStart(ctx: DecodeContext, f: L34Fields, off: number, captur
     else if (r === PP.BAD_V1) { ctx.fail('bad-proxy-v1'); return; }
   }
   if (rec.ppv2.present && rec.ppv2.crcOk === 0) ctx.fail('proxy-v2-crc-mismatch');
-  if (avail > 0 && parseHttp(b, start, start + avail, rec.http)) ctx.counts[COUNT.HTTP]++;
+  if (avail > 0 && parseHttp(b, start, start + avail, rec.http, ctx.dv)) ctx.counts[COUNT.HTTP]++;
 }
