@@ -20,7 +20,7 @@ export function buildManifest(outDir: string, files: CapturedFile[], groundTruth
     // Per-interface files are named the way the analyzer names the parts of a `-i any` file.
     name: f.interface ? `${f.target.name}:${f.interface}` : f.target.name,
     file: path.relative(outDir, f.file),
-    role: f.target.role === 'router' ? 'node' : f.target.role,
+    role: f.target.role,
     node: f.target.node,
     pod: f.target.pod,
     namespace: f.target.netns,

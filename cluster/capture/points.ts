@@ -1,6 +1,8 @@
 /** What a capture point is, shared by the capturers, the manifest and the analyzer. */
 
-export type PointRole = 'client' | 'lb' | 'node' | 'pod' | 'gateway' | 'router';
+import type { PointRole } from '../../analyzer/hops/types.js';
+
+export type { PointRole };
 
 /** One network namespace to capture in; its interfaces become one point each. */
 export interface CaptureTarget {

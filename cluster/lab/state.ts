@@ -42,7 +42,8 @@ export interface RecordedProcess {
   netns: string | null;
 }
 
-export interface LabNode {
+/** A node's place in the topology, as planned and as recorded. */
+export interface NodePlacement {
   name: string;
   /** 0 for the control plane, then 1, 2, … ; picks the node IP and the pod CIDR. */
   index: number;
@@ -55,6 +56,9 @@ export interface LabNode {
   /** 10.244.N.1: the node side of every pod veth. */
   podGateway: string;
   zone: string | null;
+}
+
+export interface LabNode extends NodePlacement {
   /** `netlab node stop`: its eth0 is down and Kubernetes sees it NotReady. */
   stopped: boolean;
   object: Node;

@@ -4,6 +4,7 @@
  * so the whole layout is snapshot-tested without root.
  */
 import { createHash } from 'node:crypto';
+import type { NodePlacement } from '../lab/state.js';
 import {
   clientHostsDir,
   nsClient,
@@ -23,15 +24,7 @@ export const POD_NETWORK = '10.244.0.0/16';
 export const SERVICE_NETWORK = '10.96.0.0/16';
 export const REGION = 'lab-1';
 
-export interface PlannedNode {
-  name: string;
-  index: number;
-  role: 'control-plane' | 'worker';
-  netns: string;
-  ip: string;
-  podCIDR: string;
-  podGateway: string;
-  zone: string | null;
+export interface PlannedNode extends NodePlacement {
   labels: Record<string, string>;
   taints: { key: string; effect: string }[];
 }

@@ -3,7 +3,10 @@
  * RemoteIPProxyProtocol does in the write-up's `gasida/httpd:pp`. Pure: bytes in, header out.
  */
 
-export const PPV2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+import { PPV2_SIGNATURE as SIGNATURE } from '../../analyzer/decode/proxy-protocol.js';
+
+/** The 12-byte PPv2 signature (the decoder's constant, as a Buffer). */
+export const PPV2_SIGNATURE = Buffer.from(SIGNATURE);
 
 export interface ProxyHeader {
   version: 1 | 2;

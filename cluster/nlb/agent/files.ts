@@ -6,8 +6,8 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TargetState } from '../health/state.js';
-import type { LoadBalancerPlan } from '../plan/types.js';
+import type { TargetHealthFields } from '../health/state.js';
+import type { LoadBalancerPlan, TargetPlan } from '../plan/types.js';
 
 export interface ZoneLoadBalancer {
   plan: LoadBalancerPlan;
@@ -21,19 +21,9 @@ export interface ZoneConfig {
   loadBalancers: ZoneLoadBalancer[];
 }
 
-export interface TargetStatus {
+export interface TargetStatus extends TargetPlan, TargetHealthFields {
   loadBalancer: string;
   targetGroup: string;
-  id: string;
-  ip: string;
-  port: number;
-  healthCheckPort: number;
-  availabilityZone: string;
-  node: string;
-  pod: string | null;
-  state: TargetState;
-  reason: string | null;
-  description: string | null;
   /** Open proxied connections (PPv2 listeners); null where the kernel relays them. */
   connections: number | null;
   drainUntil: string | null;

@@ -4,7 +4,9 @@
  */
 import { isIPv4 } from 'node:net';
 
-export const PPV2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+import { PPV2_SIGNATURE } from '../../workloads/proxy-protocol.js';
+
+export { PPV2_SIGNATURE };
 
 function ipv4Bytes(ip: string): number[] {
   return ip.split('.').map(Number);

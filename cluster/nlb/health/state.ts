@@ -6,6 +6,13 @@
 
 export type TargetState = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining';
 
+/** A target's health as AWS reports it (describe-target-health's TargetHealth). */
+export interface TargetHealthFields {
+  state: TargetState;
+  reason: string | null;
+  description: string | null;
+}
+
 export type ProbeResult =
   | { ok: true; code?: number }
   | { ok: false; failure: 'connect'; detail: string }

@@ -4,22 +4,12 @@
  * Pure: plans + statuses in, `describe-target-health` JSON and readiness-gate conditions out.
  */
 import type { TargetStatus, ZoneStatus } from '../agent/files.js';
-import type { LoadBalancerPlan, Pod, TargetGroupPlan } from '../plan/types.js';
+import type { LoadBalancerPlan, Pod, TargetGroupPlan, TargetPlan } from '../plan/types.js';
 import { readinessGateType } from '../plan/build.js';
-import { REASONS, type TargetState } from './state.js';
+import { REASONS, type TargetHealthFields, type TargetState } from './state.js';
 
-export interface TargetView {
+export interface TargetView extends TargetPlan, TargetHealthFields {
   targetGroup: string;
-  id: string;
-  ip: string;
-  port: number;
-  healthCheckPort: number;
-  availabilityZone: string;
-  node: string;
-  pod: string | null;
-  state: TargetState;
-  reason: string | null;
-  description: string | null;
   /** Which zone's NLB node reported it (null: no report yet). */
   reportedBy: string | null;
 }
