@@ -43,6 +43,8 @@ export interface RemoteCaptureOptions {
   signal?: AbortSignal;
   /** How long capture pods may take to run (image pull on every node). */
   podsTimeoutMs?: number;
+  /** Called with the capture namespace's name just before it is created. */
+  onDeployed?: (namespace: string) => void;
   onProgress?: (message: string) => void;
 }
 
@@ -167,6 +169,7 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
     throwIfAborted(opts.signal);
     progress(`creating namespace ${capNs} with DaemonSet ${objects.daemonSet.metadata!.name} on ${plan.nodes.map((n) => n.name).join(', ')}`);
     created = true;
+    opts.onDeployed?.(capNs);
     await client.create('Namespace', objects.namespace);
     await client.create('DaemonSet', objects.daemonSet);
     const capturePods = await waitForCapturePods(client, capNs, runId, plan.nodes.map((n) => n.name), opts.podsTimeoutMs ?? 120_000, opts.signal);
@@ -239,7 +242,9 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
     for (const s of streams) s.exec.close();
     if (created && !opts.keep) {
       progress(`deleting namespace ${capNs} (--keep leaves it)`);
-      await deleteCaptureNamespace(client, capNs);
+      // A failed cleanup is reported, never thrown over the run's own result or error.
+      const gone = await deleteCaptureNamespace(client, capNs).catch((err: unknown) => `failed (${err instanceof Error ? err.message : String(err)})`);
+      progress(gone === 'gone' ? `namespace ${capNs} deleted` : `namespace ${capNs}: ${gone}; if it stays, run kubectl delete namespace ${capNs}`);
     } else if (created) {
       progress(`kept namespace ${capNs}: kubectl delete namespace ${capNs} removes it`);
     }
