@@ -1,7 +1,7 @@
 /**
  * The commands netlab execs in the capture pods, as argument arrays (the exec API takes argv, no
  * shell): tcpdump on the node, the /proc scan that finds a pod's processes, tcpdump inside a pod's
- * network namespace, and the interface list that names the indexes of a `-i any` capture.
+ * network namespace, and the address list that names the indexes of a `-i any` capture.
  */
 import { tcpdumpArgs } from '../capture/tcpdump.js';
 
@@ -23,8 +23,9 @@ export function podCaptureCommand(pid: number, filter: string, seconds: number):
   return bounded(seconds, ['nsenter', '-t', String(pid), '-n', 'tcpdump', ...tcpdumpArgs('-', filter)]);
 }
 
-export function linkListCommand(pid: number | null): string[] {
-  return pid === null ? ['ip', '-j', 'link', 'show'] : ['nsenter', '-t', String(pid), '-n', 'ip', '-j', 'link', 'show'];
+/** `ip -j addr show`: interface names for the indexes of a `-i any` capture, and the host's addresses. */
+export function addrListCommand(pid: number | null): string[] {
+  return pid === null ? ['ip', '-j', 'addr', 'show'] : ['nsenter', '-t', String(pid), '-n', 'ip', '-j', 'addr', 'show'];
 }
 
 /**
@@ -52,8 +53,18 @@ export function pidFromLookup(stdout: string): number | null {
   return pids.length ? Math.min(...pids) : null;
 }
 
-/** `ip -j link show` → interface index → name. */
-export function parseLinkList(stdout: string): Record<string, string> {
-  const links = JSON.parse(stdout) as Array<{ ifindex: number; ifname: string }>;
-  return Object.fromEntries(links.map((l) => [String(l.ifindex), l.ifname]));
+export interface HostInterfaces {
+  /** Interface index → name. */
+  ifindex: Record<string, string>;
+  /** The host's own unicast addresses (not loopback or link-local): a node's pod-network gateway too. */
+  addresses: string[];
+}
+
+/** `ip -j addr show` → interface names and addresses. */
+export function parseAddrList(stdout: string): HostInterfaces {
+  const links = JSON.parse(stdout) as Array<{ ifindex: number; ifname: string; addr_info?: Array<{ local?: string; scope?: string }> }>;
+  return {
+    ifindex: Object.fromEntries(links.map((l) => [String(l.ifindex), l.ifname])),
+    addresses: links.flatMap((l) => (l.addr_info ?? []).filter((a) => a.local && a.scope === 'global').map((a) => a.local!)),
+  };
 }

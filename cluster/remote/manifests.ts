@@ -4,6 +4,7 @@
  * tcpdump in them. Everything carries the run's label so cleanup (or a person) can find it.
  */
 import type { V1DaemonSet, V1Namespace } from '@kubernetes/client-node';
+import type { Json } from '../lab/state.js';
 
 /**
  * nicolaka/netshoot carries tcpdump, nsenter, iproute2, find/grep and timeout in one small image
@@ -29,8 +30,8 @@ export interface CaptureObjectsInput {
 }
 
 export interface CaptureObjects {
-  namespace: V1Namespace;
-  daemonSet: V1DaemonSet;
+  namespace: Json<V1Namespace>;
+  daemonSet: Json<V1DaemonSet>;
 }
 
 export function captureNamespaceName(runId: string): string {

@@ -19,7 +19,7 @@ import { renderMarkdown } from '../../analyzer/report/table.js';
 import { parseTcpdumpStats } from '../capture/tcpdump.js';
 import { writeManifest } from '../capture/manifest.js';
 import { KubeClient } from '../kube/client.js';
-import { linkListCommand, nodeCaptureCommand, parseLinkList, pidFromLookup, pidLookupCommand, podCaptureCommand, podCgroupKeys } from './commands.js';
+import { addrListCommand, nodeCaptureCommand, parseAddrList, pidFromLookup, pidLookupCommand, podCaptureCommand, podCgroupKeys } from './commands.js';
 import { execCollect, execToFile, type ExecTarget, type StreamingExec } from './exec-stream.js';
 import { inferredHops } from './inferred.js';
 import { buildCaptureObjects, CAPTURE_CONTAINER, captureNamespaceName, DEFAULT_CAPTURE_IMAGE, RUN_LABEL } from './manifests.js';
@@ -128,6 +128,15 @@ async function waitForCapturePods(client: KubeClient, ns: string, runId: string,
   }
 }
 
+/** A short command that must succeed: its stdout. */
+async function execOk(client: KubeClient, at: ExecTarget, argv: string[]): Promise<string> {
+  const r = await execCollect(client.config, at, argv);
+  if (r.exitCode !== 0) {
+    throw new NetlabError(`'${argv.join(' ')}' failed in capture pod ${at.namespace}/${at.pod}: ${r.stderr.trim() || r.message || 'the stream was cut'}`, { hint: 'the capture image needs iproute2 (ip -j), nsenter, find, grep, timeout and tcpdump (docs/remote.md)' });
+  }
+  return r.stdout;
+}
+
 /** The pid of one of the pod's processes, seen from the capture pod on its node (hostPID). */
 async function podPid(client: KubeClient, at: ExecTarget, pod: RemotePlan['pods'][number]): Promise<number | null> {
   const keys = podCgroupKeys(pod);
@@ -178,9 +187,11 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
     // Interface names are resolved now, in each capture's own namespace (SLL2 keeps only indexes).
     const targets: Array<{ point: ManifestPoint; at: ExecTarget; argv: string[] }> = [];
     for (const n of plan.nodes) {
-      const links = await execCollect(client.config, at(n.name), linkListCommand(null));
+      const host = parseAddrList(await execOk(client, at(n.name), addrListCommand(null)));
+      // The node's own view adds what Node.status lacks, e.g. its pod-network gateway (kube-proxy's SNAT source toward local pods).
+      for (const ip of host.addresses) if (plan.addresses[ip]?.role !== 'pod') plan.addresses[ip] = { node: n.name, role: 'node' };
       targets.push({
-        point: { name: n.name, file: `${n.name}.pcap`, role: 'node', node: n.name, pod: null, namespace: n.name, interface: 'any', linktype: 276, ifindex: parseLinkList(links.stdout) },
+        point: { name: n.name, file: `${n.name}.pcap`, role: 'node', node: n.name, pod: null, namespace: n.name, interface: 'any', linktype: 276, ifindex: host.ifindex },
         at: at(n.name),
         argv: nodeCaptureCommand(plan.filter, opts.durationSec),
       });
@@ -192,9 +203,9 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
         plan.notes.push(`pod ${p.name}: no process found on ${p.node} by its container IDs or UID: not captured`);
         continue;
       }
-      const links = await execCollect(client.config, at(p.node), linkListCommand(pid));
+      const host = parseAddrList(await execOk(client, at(p.node), addrListCommand(pid)));
       targets.push({
-        point: { name: p.name, file: `pod-${p.name}.pcap`, role: 'pod', node: p.node, pod: p.name, namespace: `${p.namespace}/${p.name}`, interface: 'any', linktype: 276, ifindex: parseLinkList(links.stdout) },
+        point: { name: p.name, file: `pod-${p.name}.pcap`, role: 'pod', node: p.node, pod: p.name, namespace: `${p.namespace}/${p.name}`, interface: 'any', linktype: 276, ifindex: host.ifindex },
         at: at(p.node),
         argv: podCaptureCommand(pid, plan.filter, opts.durationSec),
       });
@@ -206,8 +217,10 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
 
     // tcpdump ends itself (timeout -s INT); a stream still open well after that was cut somewhere.
     const all = Promise.all(streams.map((s) => s.exec.done));
-    const late = sleep(opts.durationSec * 1000 + 20_000).then(() => 'late' as const);
+    let lateTimer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (lateTimer = setTimeout(() => resolve('late'), opts.durationSec * 1000 + 20_000)));
     const first = await Promise.race([all.then(() => 'done' as const), whenAborted(opts.signal).then(() => 'aborted' as const), late]);
+    clearTimeout(lateTimer);
     if (first !== 'done') {
       progress(first === 'aborted' ? 'interrupted: stopping the capture streams' : 'capture streams did not end after the duration: closing them');
       for (const s of streams) s.exec.close();

@@ -8,10 +8,11 @@
  * As on a real kubelet, closing the socket does not end the command; deleting the pod does
  * (`killPod`, which the test wires to the fake API's pod deletions).
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { FakeKubeApi } from './fake-kube-api.js';
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/;
@@ -66,10 +67,10 @@ export function execStatus(command: string[], code: number | null, signal: NodeJ
 }
 
 /**
- * Serve `GET …/pods/P/exec?command=…` upgrades on `server`. `netnsFor` maps a pod to the network
- * namespace its exec runs in (null: no such pod, answered 404 like the API server).
+ * Serve `GET …/pods/P/exec?command=…` upgrades on the fake API. `netnsFor` maps a pod to the
+ * network namespace its exec runs in (null: no such pod, answered 404 like the API server).
  */
-export function attachFakeExec(server: Server, netnsFor: (namespace: string, pod: string) => string | null): FakeExec {
+export function attachFakeExec(api: FakeKubeApi, netnsFor: (namespace: string, pod: string) => string | null): FakeExec {
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
@@ -81,7 +82,11 @@ export function attachFakeExec(server: Server, netnsFor: (namespace: string, pod
     const url = new URL(req.url ?? '/', 'http://fake');
     const m = EXEC_PATH.exec(url.pathname);
     if (!m) {
-      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${api.token}`) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     const [namespace, pod] = [decodeURIComponent(m[1]!), decodeURIComponent(m[2]!)];
@@ -116,7 +121,7 @@ export function attachFakeExec(server: Server, netnsFor: (namespace: string, pod
       });
     });
   };
-  server.on('upgrade', onUpgrade);
+  const detach = api.upgrade(onUpgrade);
 
   return {
     records,
@@ -125,7 +130,7 @@ export function attachFakeExec(server: Server, netnsFor: (namespace: string, pod
       for (const [child, key] of children) if (key === `${namespace}/${pod}`) killGroup(child);
     },
     async close() {
-      server.off('upgrade', onUpgrade);
+      detach();
       for (const child of children.keys()) killGroup(child);
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
