@@ -87,7 +87,7 @@ export function buildCaptureObjects(input: CaptureObjectsInput): CaptureObjects 
               // Idle until netlab execs tcpdump; deleting the namespace ends it.
               command: ['sleep', '86400'],
               securityContext: { privileged: true },
-              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '256Mi' } },
+              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '512Mi' } },
             }],
           },
         },

@@ -202,3 +202,15 @@ export function planRemoteCapture(input: PlanInput): RemotePlan {
     notes,
   };
 }
+
+/**
+ * Without --client, who the studied traffic comes from: every connection's source except the
+ * nodes' own addresses — on a real cluster those are the kubelet's probes and node-local checks,
+ * which would otherwise count as clients whose IP was "lost". Null when no connection came from a
+ * node (nothing to set apart).
+ */
+export function defaultClients(analysis: { flows: ReadonlyArray<{ client: { ip: string } }> }, addresses: Readonly<Record<string, AddressOwner>>): string[] | null {
+  const all = [...new Set(analysis.flows.map((f) => f.client.ip))];
+  const clients = all.filter((ip) => addresses[ip]?.role !== 'node');
+  return clients.length === all.length ? null : clients.sort();
+}

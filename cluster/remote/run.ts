@@ -23,7 +23,7 @@ import { addrListCommand, nodeCaptureCommand, parseAddrList, pidFromLookup, pidL
 import { execCollect, execToFile, type ExecTarget, type StreamingExec } from './exec-stream.js';
 import { inferredHops } from './inferred.js';
 import { buildCaptureObjects, CAPTURE_CONTAINER, captureNamespaceName, DEFAULT_CAPTURE_IMAGE, RUN_LABEL } from './manifests.js';
-import { planRemoteCapture, type RemotePlan } from './plan.js';
+import { defaultClients, planRemoteCapture, type RemotePlan, type ServiceSummary } from './plan.js';
 
 export interface RemoteCaptureOptions {
   kubeconfig?: string;
@@ -63,7 +63,7 @@ export interface RemoteCaptureRun {
   kept: boolean;
   plan: RemotePlan;
   analysis: AnalysisResult;
-  report: ContractReport & { service: string; context: string; outDir: string; inferred: string[]; notes: string[] };
+  report: ContractReport & { service: string; context: string; outDir: string; serviceInfo: ServiceSummary; inferred: string[]; notes: string[] };
   captures: RemoteCapture[];
   /** Whether the capture was cut short by the abort signal. */
   interrupted: boolean;
@@ -243,11 +243,19 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
     };
     await writeManifest(outDir, manifest);
     progress('analyzing');
-    const analysis = await analyze({ dir: outDir });
+    let analysis = await analyze({ dir: outDir });
+    if (!opts.clients?.length) {
+      const clients = defaultClients(analysis, plan.addresses);
+      if (clients) {
+        plan.notes.push(`connections started by node addresses (kubelet probes, node-local checks) are background; the clients are ${clients.join(', ') || 'none'} (choose them with --client)`);
+        await writeManifest(outDir, { ...manifest, clients });
+        analysis = await analyze({ dir: outDir });
+      }
+    }
     const contract = toContractJson(analysis) as ContractReport;
     const inferred = inferredHops(plan.service, plan.addresses, contract);
     const serviceRef = `${ref.namespace}/${ref.name}`;
-    const report = { ...contract, service: serviceRef, context, outDir, inferred, notes: plan.notes };
+    const report = { ...contract, service: serviceRef, context, outDir, serviceInfo: plan.service, inferred, notes: plan.notes };
     await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(path.join(outDir, 'report.md'), `# netlab capture --service ${serviceRef} (context ${context})\n\n${renderMarkdown(analysis)}\n\n## Inferred hops (not captured)\n\n${inferred.map((l) => `- ${l}`).join('\n')}\n${plan.notes.length ? `\n## Notes\n\n${plan.notes.map((l) => `- ${l}`).join('\n')}\n` : ''}`);
     return { outDir, context, captureNamespace: capNs, kept: !!opts.keep, plan, analysis, report, captures, interrupted: interrupted(opts.signal), totalSeconds: (Date.now() - started) / 1000 };

@@ -7,7 +7,7 @@ import { addrListCommand, nodeCaptureCommand, parseAddrList, pidFromLookup, pidL
 
 describe('capture commands', () => {
   it('bounds tcpdump by the duration with SIGINT, so it flushes and reports drops', () => {
-    expect(nodeCaptureCommand('tcp and (port 80)', 30)).toEqual(['timeout', '-s', 'INT', '30', 'tcpdump', '-i', 'any', '-B', '16384', '-y', 'LINUX_SLL2', '-nn', '-U', '--immediate-mode', '-s', '0', '--time-stamp-precision', 'nano', '-w', '-', 'tcp and (port 80)']);
+    expect(nodeCaptureCommand('tcp and (port 80)', 30)).toEqual(['timeout', '-s', 'INT', '30', 'tcpdump', '-i', 'any', '-B', '16384', '-y', 'LINUX_SLL2', '-nn', '-U', '--immediate-mode', '-s', '4096', '--time-stamp-precision', 'nano', '-w', '-', 'tcp and (port 80)']);
     expect(podCaptureCommand(4242, 'icmp', 5).slice(0, 9)).toEqual(['timeout', '-s', 'INT', '5', 'nsenter', '-t', '4242', '-n', 'tcpdump']);
     expect(addrListCommand(7)).toEqual(['nsenter', '-t', '7', '-n', 'ip', '-j', 'addr', 'show']);
   });

@@ -36,6 +36,7 @@ let api: FakeKubeApi;
 let fakeExec: FakeExec;
 let controllers: FakeControllers;
 let client: string;
+let nodeNs: string;
 let serverPid: number;
 let workDir: string;
 
@@ -51,9 +52,9 @@ async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 2
   }
 }
 
-/** N HTTP requests from the client namespace to the NodePort, each on a new connection. */
-async function sendRequests(n: number): Promise<Array<{ status: number | null }>> {
-  const r = await run(process.execPath, [builtScript('cluster/traffic/http-client.js'), '--url', `http://${NODE_IP}:30080/`, '--requests', String(n)], { netns: client });
+/** N HTTP requests from the client namespace to the NodePort (or from elsewhere to a URL), each on a new connection. */
+async function sendRequests(n: number, from = client, url = `http://${NODE_IP}:30080/`): Promise<Array<{ status: number | null }>> {
+  const r = await run(process.execPath, [builtScript('cluster/traffic/http-client.js'), '--url', url, '--requests', String(n)], { netns: from });
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: number | null });
 }
 
@@ -84,7 +85,7 @@ function exited(p: ChildProcessWithoutNullStreams): Promise<{ code: number | nul
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(tmpdir(), 'netlab-remote-'));
   client = await nets.add('client');
-  const node = await nets.add('node');
+  const node = (nodeNs = await nets.add('node'));
   const pod = await nets.add('pod');
   await nets.link(client, 'eth0', `${CLIENT_IP}/24`, node, 'eth0', `${NODE_IP}/24`);
   await nets.link(node, 'veth-web', `${POD_GW}/24`, pod, 'eth0', `${POD_IP}/24`);
@@ -150,17 +151,17 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
       service: 'shop/web',
       durationSec: 8,
       outDir,
-      clients: [CLIENT_IP],
       onProgress: (m) => {
         progress.push(m);
-        if (m.startsWith('capturing for')) traffic = sendRequests(10);
+        // The client's requests, and two "kubelet probes" from the node straight to the pod.
+        if (m.startsWith('capturing for')) traffic = Promise.all([sendRequests(10), sendRequests(2, nodeNs, `http://${POD_IP}:8080/`)]).then((r) => r.flat());
       },
     });
     answered = (await traffic!).filter((r) => r.status === 200).length;
   });
 
   it('deploys the capture namespace, execs tcpdump on the node and nsenter into the pod, then deletes the namespace', async () => {
-    expect(answered).toBe(10);
+    expect(answered).toBe(12);
     const events = captureNamespaces();
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'DELETED']);
     const ns = events[0]!.object.metadata!.name!;
@@ -196,9 +197,10 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     const node = (await packets(path.join(outDir, 'worker-a.pcap'))).list;
     const pod = (await packets(path.join(outDir, 'pod-web-1.pcap'))).list;
     expect(node.filter((p) => p.flags === 'S' && p.src === CLIENT_IP && p.dst === NODE_IP && p.dport === 30080)).toHaveLength(10);
-    expect(node.filter((p) => p.flags === 'S' && p.src === POD_GW && p.dst === POD_IP && p.dport === 8080)).toHaveLength(10);
-    expect(pod.filter((p) => p.flags === 'S' && p.src === POD_GW && p.dst === POD_IP && p.dport === 8080)).toHaveLength(10);
-    expect(pod.filter((p) => p.get && p.dst === POD_IP)).toHaveLength(10);
+    // After NAT the 10 client connections come from the node's pod-side address, as do the 2 probes.
+    expect(node.filter((p) => p.flags === 'S' && p.src === POD_GW && p.dst === POD_IP && p.dport === 8080)).toHaveLength(12);
+    expect(pod.filter((p) => p.flags === 'S' && p.src === POD_GW && p.dst === POD_IP && p.dport === 8080)).toHaveLength(12);
+    expect(pod.filter((p) => p.get && p.dst === POD_IP)).toHaveLength(12);
   });
 
   it('builds the manifest from the API and from the node itself', async () => {
@@ -213,7 +215,9 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
       [POD_GW]: { node: 'worker-a', role: 'node' },
       [POD_IP]: { pod: 'web-1', node: 'worker-a', role: 'pod' },
     });
+    // No --client: connections the node itself starts (kubelet probes) are background.
     expect(manifest.clients).toEqual([CLIENT_IP]);
+    expect(run1.report.notes).toContain(`connections started by node addresses (kubelet probes, node-local checks) are background; the clients are ${CLIENT_IP} (choose them with --client)`);
     const cluster = JSON.parse(await readFile(path.join(outDir, 'cluster.json'), 'utf8'));
     expect(cluster.service.spec.ports[0].nodePort).toBe(30080);
   });
@@ -222,6 +226,11 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     const r = run1.report;
     const flows = r.flows.filter((f) => !f.healthCheck);
     expect(flows).toHaveLength(10);
+    expect(r.flows.filter((f) => f.healthCheck).map((f) => [f.client?.ip, f.backend?.ip, f.hops.map((h) => h.translation).join(',')])).toEqual([
+      [POD_GW, POD_IP, 'none,none'],
+      [POD_GW, POD_IP, 'none,none'],
+    ]);
+    expect(r.serviceInfo).toEqual(expect.objectContaining({ type: 'NodePort', frontDoor: 'node-port', ports: [{ name: 'http', port: 80, nodePort: 30080 }], targetPorts: [8080] }));
     for (const f of flows) {
       expect(f.client).toEqual({ ip: CLIENT_IP, port: expect.any(Number) });
       expect(f.backend).toEqual(expect.objectContaining({ ip: POD_IP, port: 8080, pod: 'web-1', node: 'worker-a' }));
