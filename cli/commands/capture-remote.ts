@@ -53,7 +53,8 @@ export function renderRemoteRun(r: RemoteCaptureRun): string {
     for (const l of r.report.notes) out.push(`  - ${l}`);
   }
   const dropped = r.captures.reduce((a, c) => a + (c.dropped ?? 0), 0);
-  out.push(`Captured ${r.captures.reduce((a, c) => a + c.packets, 0)} packets (${r.captures.reduce((a, c) => a + c.bytes, 0)} bytes streamed) at ${r.captures.length} capture points; kernel drops: ${dropped}.`);
+  const unknown = r.captures.filter((c) => c.dropped === null).length;
+  out.push(`Captured ${r.captures.reduce((a, c) => a + c.packets, 0)} packets (${r.captures.reduce((a, c) => a + c.bytes, 0)} bytes streamed) at ${r.captures.length} capture points; kernel drops: ${dropped}${unknown ? ` (${unknown} stopped early cannot count drops)` : ''}.`);
   out.push(`${r.kept ? `Kept namespace ${r.captureNamespace} (--keep).` : `Removed namespace ${r.captureNamespace}.`} Saved in ${r.outDir} (pcaps, manifest.json, cluster.json, report.json, report.md); ${r.totalSeconds.toFixed(1)} s.`);
   return `${out.join('\n')}\n`;
 }

@@ -226,11 +226,8 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
       for (const s of streams) s.exec.close();
     }
     const outcomes = await all;
-    const captures: RemoteCapture[] = streams.map((s, i) => {
-      const o = outcomes[i]!;
-      const stats = parseTcpdumpStats(o.stderr);
-      return { point: s.point.name, file: s.point.file, bytes: o.bytes, packets: Number.isNaN(stats.captured) ? 0 : stats.captured, dropped: Number.isNaN(stats.dropped) ? null : stats.dropped };
-    });
+    // tcpdump's own report (packets, kernel drops) exists only when it ended; a cut stream has none.
+    const stats = outcomes.map((o) => parseTcpdumpStats(o.stderr));
     const usable = streams.filter((_, i) => outcomes[i]!.bytes > 0).map((s) => s.point);
     if (usable.length === 0) throw new NetlabError('no capture stream delivered any bytes', { hint: `see the capture pods' output: kubectl -n ${capNs} logs -l ${RUN_LABEL}=${runId} (with --keep)` });
 
@@ -253,6 +250,14 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
       }
     }
     const contract = toContractJson(analysis) as ContractReport;
+    const decoded = (file: string) => analysis.points.filter((p) => path.basename(p.file) === file).reduce((a, p) => a + p.packets, 0);
+    const captures: RemoteCapture[] = streams.map((s, i) => ({
+      point: s.point.name,
+      file: s.point.file,
+      bytes: outcomes[i]!.bytes,
+      packets: Number.isNaN(stats[i]!.captured) ? decoded(s.point.file) : stats[i]!.captured,
+      dropped: Number.isNaN(stats[i]!.dropped) ? null : stats[i]!.dropped,
+    }));
     const inferred = inferredHops(plan.service, plan.addresses, contract);
     const serviceRef = `${ref.namespace}/${ref.name}`;
     const report = { ...contract, service: serviceRef, context, outDir, serviceInfo: plan.service, inferred, notes: plan.notes };

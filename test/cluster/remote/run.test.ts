@@ -266,7 +266,7 @@ describe('the netlab capture --service process', () => {
   it('Ctrl-C during the capture stops it, removes the namespace, ends the remote tcpdumps and reports what arrived', async () => {
     const before = captureNamespaces().length;
     const out = path.join(workDir, 'sigint');
-    const child = cli(['--service', 'shop/web', '--duration', '5m', '--out', out, '--client', CLIENT_IP]);
+    const child = cli(['--service', 'shop/web', '--duration', '5m', '--out', out, '--client', CLIENT_IP, '--pcapng', path.join(out, 'merged.pcapng'), '--html', path.join(out, 'report.html')]);
     const result = exited(child);
     if (process.env.DEBUG_REMOTE) child.stderr.on('data', (d: Buffer) => process.stdout.write(`child: ${d}`));
     await waitForStderr(child as never, 'capturing for', 60_000);
@@ -280,6 +280,10 @@ describe('the netlab capture --service process', () => {
     expect(r.stderr).toMatch(/netlab: SIGINT: stopping the capture and removing netlab-capture-[0-9a-f]{6}/);
     expect(r.stdout).toContain('interrupted, analysing what was captured');
     expect(r.stdout).toMatch(/dnat\+snat/);
+    expect(r.stdout).toMatch(/^Captured [1-9]\d* packets \(\d+ bytes streamed\) at 2 capture points; kernel drops: 0 \(2 stopped early cannot count drops\)\.$/m);
+    if (process.env.DEBUG_REMOTE) process.stdout.write(r.stdout);
+    expect(r.stderr).toMatch(/netlab: wrote .*merged\.pcapng \(\d+ packets on 3 interfaces, \d+ with hop comments\)/);
+    expect(r.stderr).toContain(`netlab: wrote ${path.join(out, 'report.html')}`);
     const events = captureNamespaces().slice(before);
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'DELETED']);
     await until('the remote tcpdumps to be gone with their pods', () => fakeExec.running() === 0);
