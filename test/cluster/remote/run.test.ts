@@ -260,6 +260,19 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'DELETED']);
     expect(api.objects('DaemonSet', events[0]!.object.metadata!.name!)).toEqual([]);
   });
+
+  it('--keep leaves the namespace and its DaemonSet, even when the run fails', async () => {
+    const before = captureNamespaces().length;
+    const progress: string[] = [];
+    await expect(runRemoteCapture({ kubeconfig: api.kubeconfigPath, service: 'shop/web', durationSec: 5, outDir: path.join(workDir, 'keep'), image: 'registry.invalid/unpullable:1', podsTimeoutMs: 500, keep: true, onProgress: (m) => progress.push(m) }))
+      .rejects.toThrow(/ImagePullBackOff/);
+    const events = captureNamespaces().slice(before);
+    expect(events.map((e) => e.type)).toEqual(['ADDED']);
+    const ns = events[0]!.object.metadata!.name!;
+    expect(api.objects('DaemonSet', ns).map((d) => d.metadata?.name)).toEqual(['netlab-capture']);
+    expect(progress.at(-1)).toBe(`kept namespace ${ns}: kubectl delete namespace ${ns} removes it`);
+    api.remove('Namespace', ns);
+  });
 });
 
 describe('the netlab capture --service process', () => {
