@@ -9,7 +9,7 @@ import type { ServiceEvent } from '../plan/annotations.js';
 import { isNlbService, planLoadBalancer } from '../plan/build.js';
 import type { LoadBalancerPlan, Node, Pod, Service } from '../plan/types.js';
 import { allocateAddresses, type AddressBook } from '../dataplane/topology.js';
-import { describeTargetHealth, readinessGateConditions, type GateCondition, type TargetView } from '../health/view.js';
+import { describeTargetHealth, readinessGateConditions, type TargetView } from '../health/view.js';
 import type { ZoneStatus } from '../agent/files.js';
 
 /** Holds a deleted pod that is a target until its drain ends (the same finalizer as in the netns lab). */
@@ -136,8 +136,9 @@ export function dnsAddresses(plan: LoadBalancerPlan, book: AddressBook, statuses
 export interface PodCondition {
   type: string;
   status: string;
-  reason?: string;
-  message?: string;
+  /** null removes it: conditions are merged by type, so an absent field would keep the old value. */
+  reason: string | null;
+  message: string | null;
   lastTransitionTime?: string | null;
 }
 
@@ -171,14 +172,14 @@ export function podChanges(pods: readonly Pod[], plans: readonly LoadBalancerPla
     if (deleting && have.includes(DRAIN_FINALIZER) && !reported.has(key)) finalizers = have.filter((f) => f !== DRAIN_FINALIZER);
     const conditions: PodCondition[] = [];
     if (!deleting) {
-      for (const c of readinessGateConditions(pod, plans, views) as GateCondition[]) {
+      for (const c of readinessGateConditions(pod, plans, views)) {
         const old = pod.status?.conditions?.find((x) => x.type === c.type);
         if (old && old.status === c.status && (old.reason ?? undefined) === c.reason && (old.message ?? undefined) === c.message) continue;
         conditions.push({
           type: c.type,
           status: c.status,
-          reason: c.reason,
-          message: c.message,
+          reason: c.reason ?? null,
+          message: c.message ?? null,
           lastTransitionTime: old && old.status === c.status ? (old.lastTransitionTime ?? now) : now,
         });
       }
