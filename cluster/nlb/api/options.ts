@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../../../analyzer/errors.js';
 import { REGION } from '../../netns/plan.js';
 import { defaultPool, type AddressPool, type ApiZone } from './plan.js';
+import { STATUS_CONFIGMAP } from './report.js';
 
 export const USAGE =
   'usage: main.js --kubeconfig FILE [--context NAME] --zones a=IP,b=IP --interface IFACE [--pool A.B.C.first-A.B.C.last] ' +
@@ -90,7 +91,7 @@ export function parseApiOptions(argv: readonly string[]): ApiOptions {
     clusterName: values['cluster-name'] ?? 'netlab',
     region,
     timeScale,
-    statusNamespace: values['status-namespace'] ?? 'kube-system',
-    statusName: values['status-name'] ?? 'netlab-nlb-status',
+    statusNamespace: values['status-namespace'] ?? STATUS_CONFIGMAP.namespace,
+    statusName: values['status-name'] ?? STATUS_CONFIGMAP.name,
   };
 }
