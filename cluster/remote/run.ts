@@ -28,7 +28,7 @@ import { defaultClients, planRemoteCapture, type RemotePlan, type ServiceSummary
 export interface RemoteCaptureOptions {
   kubeconfig?: string;
   context?: string;
-  /** `NAMESPACE/NAME` (or `NAME` in `default`). */
+  /** `NAMESPACE/NAME`, or `NAME` in the context's namespace (as kubectl). */
   service: string;
   durationSec: number;
   outDir?: string;
@@ -73,13 +73,14 @@ export interface RemoteCaptureRun {
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function parseServiceRef(ref: string): { namespace: string; name: string } {
+/** `NS/NAME` → both; `NAME` → namespace null (the context's). */
+export function parseServiceRef(ref: string): { namespace: string | null; name: string } {
   const parts = ref.split('/');
-  const [namespace, name] = parts.length === 1 ? ['default', parts[0]!] : parts;
-  if (parts.length > 2 || !namespace || !name || !NAME.test(namespace) || !NAME.test(name)) {
+  const [namespace, name] = parts.length === 1 ? [null, parts[0]!] : parts;
+  if (parts.length > 2 || namespace === '' || !name || (namespace !== null && !NAME.test(namespace!)) || !NAME.test(name)) {
     throw new UsageError(`--service '${ref}' is not NAMESPACE/NAME`, 'e.g. --service default/echo');
   }
-  return { namespace, name };
+  return { namespace: namespace ?? null, name };
 }
 
 /** One capture point being streamed. */
@@ -149,8 +150,9 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
   const started = Date.now();
   const progress = opts.onProgress ?? (() => undefined);
   if (!Number.isFinite(opts.durationSec) || opts.durationSec <= 0) throw new UsageError(`--duration must be positive`, 'e.g. --duration 30s');
-  const ref = parseServiceRef(opts.service);
+  const parsed = parseServiceRef(opts.service);
   const client = KubeClient.fromOptions({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const ref = { name: parsed.name, namespace: parsed.namespace ?? client.defaultNamespace };
   const context = client.config.getCurrentContext();
   const svc = await client.get('Service', ref.name, ref.namespace);
   if (!svc) {
