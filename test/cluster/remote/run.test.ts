@@ -25,10 +25,17 @@ import { startFakeControllers, type FakeControllers } from '../../support/fake-c
 const BIN = path.resolve('dist/cli/main.js');
 const CLIENT_IP = '198.51.100.10';
 const NODE_IP = '198.51.100.1';
+/** worker-a and worker-b on the cluster's own network. */
+const FABRIC_A = '172.18.0.1';
+const FABRIC_B = '172.18.0.2';
 const POD_GW = '10.244.1.1';
 const POD_IP = '10.244.1.5';
-const CONTAINER_ID = randomBytes(32).toString('hex');
-const POD_UID = '6c0f3e9a-1b2c-4d5e-8f90-0123456789ab';
+const POD_GW_B = '10.244.2.1';
+const POD_IP_B = '10.244.2.5';
+const PODS = [
+  { name: 'web-1', node: 'worker-a', ip: POD_IP, uid: '6c0f3e9a-1b2c-4d5e-8f90-0123456789ab', containerId: randomBytes(32).toString('hex') },
+  { name: 'web-2', node: 'worker-b', ip: POD_IP_B, uid: '7d1a4fab-2c3d-4e5f-9a01-123456789abc', containerId: randomBytes(32).toString('hex') },
+];
 
 const nets = new TestNetns();
 const cgroupDir = `/sys/fs/cgroup/unified/netlab-${nets.prefix}pods`;
@@ -37,7 +44,8 @@ let fakeExec: FakeExec;
 let controllers: FakeControllers;
 let client: string;
 let nodeNs: string;
-let serverPid: number;
+let nodeNetns: Record<string, string> = {};
+const serverPids: Record<string, number> = {};
 let workDir: string;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -85,41 +93,55 @@ function exited(p: ChildProcessWithoutNullStreams): Promise<{ code: number | nul
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(tmpdir(), 'netlab-remote-'));
   client = await nets.add('client');
-  const node = (nodeNs = await nets.add('node'));
-  const pod = await nets.add('pod');
-  await nets.link(client, 'eth0', `${CLIENT_IP}/24`, node, 'eth0', `${NODE_IP}/24`);
-  await nets.link(node, 'veth-web', `${POD_GW}/24`, pod, 'eth0', `${POD_IP}/24`);
+  const nodeA = (nodeNs = await nets.add('node-a'));
+  const nodeB = await nets.add('node-b');
+  const podNs: Record<string, string> = { 'web-1': await nets.add('pod-a'), 'web-2': await nets.add('pod-b') };
+  await nets.link(client, 'eth0', `${CLIENT_IP}/24`, nodeA, 'eth0', `${NODE_IP}/24`);
+  await nets.link(nodeA, 'eth1', `${FABRIC_A}/24`, nodeB, 'eth0', `${FABRIC_B}/24`);
+  await nets.link(nodeA, 'veth-web', `${POD_GW}/24`, podNs['web-1']!, 'eth0', `${POD_IP}/24`);
+  await nets.link(nodeB, 'veth-web', `${POD_GW_B}/24`, podNs['web-2']!, 'eth0', `${POD_IP_B}/24`);
   await run('ip', ['-n', client, 'route', 'add', 'default', 'via', NODE_IP]);
-  await run('ip', ['-n', pod, 'route', 'add', 'default', 'via', POD_GW]);
-  await run('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'], { netns: node });
-  // kube-proxy's NodePort with externalTrafficPolicy Cluster: DNAT to the pod, MASQUERADE toward it.
-  await run('iptables', ['-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '-d', NODE_IP, '--dport', '30080', '-j', 'DNAT', '--to-destination', `${POD_IP}:8080`], { netns: node });
-  await run('iptables', ['-t', 'nat', '-A', 'POSTROUTING', '-p', 'tcp', '-d', POD_IP, '--dport', '8080', '-j', 'MASQUERADE'], { netns: node });
-  const server = nets.start(pod, process.execPath, ['-e', "require('http').createServer((q, s) => s.end('Hostname: web-1\\n')).listen(8080, () => console.error('listening'))"]);
-  await waitForStderr(server, 'listening');
-  serverPid = server.pid!;
-  // The kubelet puts a container's processes in a cgroup named after its ID (systemd driver layout).
-  const scope = `${cgroupDir}/cri-containerd-${CONTAINER_ID}.scope`;
-  await mkdir(scope, { recursive: true });
-  await writeFile(`${scope}/cgroup.procs`, String(serverPid));
+  await run('ip', ['-n', podNs['web-1']!, 'route', 'add', 'default', 'via', POD_GW]);
+  await run('ip', ['-n', podNs['web-2']!, 'route', 'add', 'default', 'via', POD_GW_B]);
+  await run('ip', ['-n', nodeA, 'route', 'add', '10.244.2.0/24', 'via', FABRIC_B]);
+  await run('ip', ['-n', nodeB, 'route', 'add', '10.244.1.0/24', 'via', FABRIC_A]);
+  for (const n of [nodeA, nodeB]) await run('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'], { netns: n });
+  // kube-proxy's NodePort with externalTrafficPolicy Cluster on worker-a: every other new connection
+  // to each endpoint (kube-proxy picks at random; alternating keeps the counts exact), MASQUERADE after DNAT.
+  const nodePort = ['-p', 'tcp', '-d', NODE_IP, '--dport', '30080'];
+  await run('iptables', ['-t', 'nat', '-A', 'PREROUTING', ...nodePort, '-m', 'statistic', '--mode', 'nth', '--every', '2', '--packet', '0', '-j', 'DNAT', '--to-destination', `${POD_IP}:8080`], { netns: nodeA });
+  await run('iptables', ['-t', 'nat', '-A', 'PREROUTING', ...nodePort, '-j', 'DNAT', '--to-destination', `${POD_IP_B}:8080`], { netns: nodeA });
+  await run('iptables', ['-t', 'nat', '-A', 'POSTROUTING', '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'MASQUERADE'], { netns: nodeA });
+  for (const p of PODS) {
+    const server = nets.start(podNs[p.name]!, process.execPath, ['-e', `require('http').createServer((q, s) => s.end('Hostname: ${p.name}\\n')).listen(8080, () => console.error('listening'))`]);
+    await waitForStderr(server, 'listening');
+    serverPids[p.name] = server.pid!;
+    // The kubelet puts a container's processes in a cgroup named after its ID (systemd driver layout).
+    const scope = `${cgroupDir}/cri-containerd-${p.containerId}.scope`;
+    await mkdir(scope, { recursive: true });
+    await writeFile(`${scope}/cgroup.procs`, String(server.pid));
+  }
 
   api = await FakeKubeApi.start();
   api.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker-a' }, spec: { podCIDR: '10.244.1.0/24' }, status: { addresses: [{ type: 'InternalIP', address: NODE_IP }, { type: 'Hostname', address: 'worker-a' }] } });
+  api.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker-b' }, spec: { podCIDR: '10.244.2.0/24' }, status: { addresses: [{ type: 'InternalIP', address: FABRIC_B }, { type: 'Hostname', address: 'worker-b' }] } });
   api.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
-  api.seed({
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: 'web-1', namespace: 'shop', uid: POD_UID, labels: { app: 'web' } },
-    spec: { nodeName: 'worker-a', containers: [{ name: 'web', image: 'echo' }] },
-    status: { phase: 'Running', podIP: POD_IP, hostIP: NODE_IP, containerStatuses: [{ name: 'web', image: 'echo', imageID: '', ready: true, restartCount: 0, containerID: `containerd://${CONTAINER_ID}` }] },
-  });
+  for (const p of PODS) {
+    api.seed({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: p.name, namespace: 'shop', uid: p.uid, labels: { app: 'web' } },
+      spec: { nodeName: p.node, containers: [{ name: 'web', image: 'echo' }] },
+      status: { phase: 'Running', podIP: p.ip, containerStatuses: [{ name: 'web', image: 'echo', imageID: '', ready: true, restartCount: 0, containerID: `containerd://${p.containerId}` }] },
+    });
+  }
   api.seed({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30080, protocol: 'TCP' }] } });
   api.seed({
     apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
     metadata: { name: 'web-x1y2z', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' } },
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    endpoints: [{ addresses: [POD_IP], conditions: { ready: true }, nodeName: 'worker-a', targetRef: { kind: 'Pod', name: 'web-1', namespace: 'shop', uid: POD_UID } }],
+    endpoints: PODS.map((p) => ({ addresses: [p.ip], conditions: { ready: true }, nodeName: p.node, targetRef: { kind: 'Pod', name: p.name, namespace: 'shop', uid: p.uid } })),
   });
-  const nodeNetns: Record<string, string> = { 'worker-a': node };
+  nodeNetns = { 'worker-a': nodeA, 'worker-b': nodeB };
   fakeExec = attachFakeExec(api, (ns, name) => (ns.startsWith(CAPTURE_NAMESPACE_PREFIX) ? nodeNetns[api.object('Pod', name, ns)?.spec?.nodeName ?? ''] ?? null : null));
   controllers = startFakeControllers(api, {
     podState: (image) => (image.includes('unpullable') ? { waiting: 'ImagePullBackOff' } : image.includes('slow') ? { waiting: 'ContainerCreating' } : 'running'),
@@ -132,7 +154,7 @@ afterAll(async () => {
   await fakeExec?.close();
   await api?.close();
   await nets.cleanup();
-  await rmdir(`${cgroupDir}/cri-containerd-${CONTAINER_ID}.scope`).catch(() => undefined);
+  for (const p of PODS) await rmdir(`${cgroupDir}/cri-containerd-${p.containerId}.scope`).catch(() => undefined);
   await rmdir(cgroupDir).catch(() => undefined);
   await rm(workDir, { recursive: true, force: true });
 });
@@ -160,7 +182,7 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     answered = (await traffic!).filter((r) => r.status === 200).length;
   });
 
-  it('deploys the capture namespace, execs tcpdump on the node and nsenter into the pod, then deletes the namespace', async () => {
+  it('deploys the capture namespace, execs tcpdump on each node and nsenter into each pod from its own node, then deletes the namespace', async () => {
     expect(answered).toBe(12);
     const events = captureNamespaces();
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'DELETED']);
@@ -168,13 +190,20 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     expect(run1.captureNamespace).toBe(ns);
     expect(api.object('Namespace', ns)).toBeUndefined();
     const execs = fakeExec.records.filter((r) => r.namespace === ns);
-    expect(execs.map((r) => r.command.slice(0, 5).join(' '))).toEqual([
-      'ip -j addr show',
-      'find /proc -mindepth 2 -maxdepth',
-      `nsenter -t ${serverPid} -n ip`,
-      'timeout -s INT 8 tcpdump',
-      `timeout -s INT 8 nsenter`,
-    ]);
+    for (const [node, pod] of [['worker-a', 'web-1'], ['worker-b', 'web-2']] as const) {
+      // Every exec for a node went to the capture pod the DaemonSet put on that node.
+      const here = execs.filter((r) => r.netns === nodeNetns[node]);
+      const nodeOf = (pod: string) => (api.history.find((e) => e.info.kind === 'Pod' && e.object.metadata?.name === pod)?.object as { spec?: { nodeName?: string } } | undefined)?.spec?.nodeName;
+      expect(new Set(here.map((r) => nodeOf(r.pod)))).toEqual(new Set([node]));
+      expect(here.map((r) => r.command.slice(0, 7).join(' '))).toEqual([
+        'ip -j addr show',
+        'find /proc -mindepth 2 -maxdepth 2 -name',
+        `nsenter -t ${serverPids[pod]} -n ip -j addr`,
+        'timeout -s INT 8 tcpdump -i any',
+        `timeout -s INT 8 nsenter -t ${serverPids[pod]}`,
+      ]);
+    }
+    expect(execs).toHaveLength(10);
     expect(execs.every((r) => r.protocol === 'v5.channel.k8s.io' && r.container === 'capture')).toBe(true);
     await until('the capture processes to end', () => fakeExec.running() === 0);
   });
@@ -193,27 +222,37 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     }
   });
 
-  it('the captures hold the real packets: SYNs to the NodePort at the node, SYNs and request lines to the pod inside it', async () => {
-    const node = (await packets(path.join(outDir, 'worker-a.pcap'))).list;
-    const pod = (await packets(path.join(outDir, 'pod-web-1.pcap'))).list;
-    expect(node.filter((p) => p.flags === 'S' && p.src === CLIENT_IP && p.dst === NODE_IP && p.dport === 30080)).toHaveLength(10);
-    // After NAT the 10 client connections come from the node's pod-side address, as do the 2 probes.
-    expect(node.filter((p) => p.flags === 'S' && p.src === POD_GW && p.dst === POD_IP && p.dport === 8080)).toHaveLength(12);
-    expect(pod.filter((p) => p.flags === 'S' && p.src === POD_GW && p.dst === POD_IP && p.dport === 8080)).toHaveLength(12);
-    expect(pod.filter((p) => p.get && p.dst === POD_IP)).toHaveLength(12);
+  it('the captures hold the real packets: SYNs to the NodePort at the node, SYNs and request lines to each pod inside it', async () => {
+    const nodeA = (await packets(path.join(outDir, 'worker-a.pcap'))).list;
+    const nodeB = (await packets(path.join(outDir, 'worker-b.pcap'))).list;
+    const podA = (await packets(path.join(outDir, 'pod-web-1.pcap'))).list;
+    const podB = (await packets(path.join(outDir, 'pod-web-2.pcap'))).list;
+    const syn = (list: typeof nodeA, src: string, dst: string, dport: number) => list.filter((p) => p.flags === 'S' && p.src === src && p.dst === dst && p.dport === dport).length;
+    expect(syn(nodeA, CLIENT_IP, NODE_IP, 30080)).toBe(10);
+    // After NAT: 5 connections to the local pod from worker-a's pod-side address (plus the 2 probes),
+    // 5 to the pod on worker-b from worker-a's address on the cluster network.
+    expect([syn(nodeA, POD_GW, POD_IP, 8080), syn(podA, POD_GW, POD_IP, 8080)]).toEqual([7, 7]);
+    expect([syn(nodeA, FABRIC_A, POD_IP_B, 8080), syn(nodeB, FABRIC_A, POD_IP_B, 8080), syn(podB, FABRIC_A, POD_IP_B, 8080)]).toEqual([5, 10, 5]);
+    expect([podA.filter((p) => p.get).length, podB.filter((p) => p.get).length]).toEqual([7, 5]);
   });
 
   it('builds the manifest from the API and from the node itself', async () => {
     const manifest = JSON.parse(await readFile(path.join(outDir, 'manifest.json'), 'utf8'));
     expect(manifest.points.map((p: { name: string; role: string; node: string; pod: string | null }) => [p.name, p.role, p.node, p.pod])).toEqual([
       ['worker-a', 'node', 'worker-a', null],
+      ['worker-b', 'node', 'worker-b', null],
       ['web-1', 'pod', 'worker-a', 'web-1'],
+      ['web-2', 'pod', 'worker-b', 'web-2'],
     ]);
-    expect(Object.values(manifest.points[0].ifindex)).toEqual(expect.arrayContaining(['eth0', 'veth-web']));
+    expect(Object.values(manifest.points[0].ifindex)).toEqual(expect.arrayContaining(['eth0', 'eth1', 'veth-web']));
     expect(manifest.addresses).toEqual({
       [NODE_IP]: { node: 'worker-a', role: 'node' },
+      [FABRIC_A]: { node: 'worker-a', role: 'node' },
       [POD_GW]: { node: 'worker-a', role: 'node' },
+      [FABRIC_B]: { node: 'worker-b', role: 'node' },
+      [POD_GW_B]: { node: 'worker-b', role: 'node' },
       [POD_IP]: { pod: 'web-1', node: 'worker-a', role: 'pod' },
+      [POD_IP_B]: { pod: 'web-2', node: 'worker-b', role: 'pod' },
     });
     // No --client: connections the node itself starts (kubelet probes) are background.
     expect(manifest.clients).toEqual([CLIENT_IP]);
@@ -222,7 +261,7 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     expect(cluster.service.spec.ports[0].nodePort).toBe(30080);
   });
 
-  it('analyzes as netlab capture does: DNAT+SNAT by kube-proxy at the node, the pod sees the node, not the client', async () => {
+  it('analyzes as netlab capture does: DNAT+SNAT by kube-proxy at the first node, across nodes to web-2, the pods see the node, not the client', async () => {
     const r = run1.report;
     const flows = r.flows.filter((f) => !f.healthCheck);
     expect(flows).toHaveLength(10);
@@ -233,11 +272,15 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     expect(r.serviceInfo).toEqual(expect.objectContaining({ type: 'NodePort', frontDoor: 'node-port', ports: [{ name: 'http', port: 80, nodePort: 30080 }], targetPorts: [8080] }));
     for (const f of flows) {
       expect(f.client).toEqual({ ip: CLIENT_IP, port: expect.any(Number) });
-      expect(f.backend).toEqual(expect.objectContaining({ ip: POD_IP, port: 8080, pod: 'web-1', node: 'worker-a' }));
       expect(f.hops.map((h) => [h.point.replace(/:.*/, ''), h.translation, h.by])).toContainEqual(['worker-a', 'dnat+snat', 'kube-proxy']);
       expect(f.verdict.clientIpAtBackend).toBe('lost');
+      const remote = f.backend?.pod === 'web-2';
+      expect(f.backend).toEqual(expect.objectContaining(remote ? { ip: POD_IP_B, pod: 'web-2', node: 'worker-b' } : { ip: POD_IP, pod: 'web-1', node: 'worker-a' }));
+      expect(f.verdict.crossNode).toBe(remote);
+      if (remote) expect(f.hops.map((h) => h.point)).toEqual(['worker-a:eth0', 'worker-a:eth1', 'worker-b:eth0', 'worker-b:veth-web', 'web-2:eth0']);
     }
-    expect(r.summary.sourceSeenByBackend).toEqual({ [POD_GW]: 10 });
+    expect(r.summary.backends).toEqual({ 'web-1': 5, 'web-2': 5 });
+    expect(r.summary.sourceSeenByBackend).toEqual({ [FABRIC_A]: 5, [POD_GW]: 5 });
     expect(JSON.parse(await readFile(path.join(outDir, 'report.json'), 'utf8')).service).toBe('shop/web');
   });
 
@@ -245,7 +288,8 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     expect(run1.report.inferred).toEqual([
       'client: no capture point outside the cluster; the client is the source address seen at the first captured point.',
       'client → node hop inferred: the client is the source address seen at the node receiving the NodePort traffic.',
-      `backends saw source ${POD_GW} is node worker-a's address: SNAT by kube-proxy on the way in (externalTrafficPolicy Cluster), the client IP is lost at the peer (10 flows).`,
+      `backends saw source ${POD_GW} is node worker-a's address: SNAT by kube-proxy on the way in (externalTrafficPolicy Cluster), the client IP is lost at the peer (5 flows).`,
+      `backends saw source ${FABRIC_A} is node worker-a's address: SNAT by kube-proxy on the way in (externalTrafficPolicy Cluster), the client IP is lost at the peer (5 flows).`,
     ]);
     const md = await readFile(path.join(outDir, 'report.md'), 'utf8');
     expect(md).toContain('## Inferred hops (not captured)');
@@ -255,7 +299,7 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
   it('a run that fails midway (capture image cannot be pulled) still deletes its namespace', async () => {
     const before = captureNamespaces().length;
     await expect(runRemoteCapture({ kubeconfig: api.kubeconfigPath, service: 'shop/web', durationSec: 5, outDir: path.join(workDir, 'fail'), image: 'registry.invalid/unpullable:1', podsTimeoutMs: 1500 }))
-      .rejects.toThrow(/capture pods not running after 1.5 s: worker-a: ImagePullBackOff/);
+      .rejects.toThrow(/capture pods not running after 1.5 s: worker-a: ImagePullBackOff; worker-b: ImagePullBackOff/);
     const events = captureNamespaces().slice(before);
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'DELETED']);
     expect(api.objects('DaemonSet', events[0]!.object.metadata!.name!)).toEqual([]);
@@ -286,16 +330,17 @@ describe('the netlab capture --service process', () => {
     const sent = await sendRequests(5);
     expect(sent.filter((r) => r.status === 200)).toHaveLength(5);
     // The pod's capture has the 5 request lines once they have come through the stream.
-    await until('5 requests in the streamed pod capture', async () => existsSync(path.join(out, 'pod-web-1.pcap')) && (await readFile(path.join(out, 'pod-web-1.pcap'))).toString('latin1').split('GET / HTTP/1.1').length - 1 >= 5);
+    const requestLines = async (file: string) => (existsSync(file) ? (await readFile(file)).toString('latin1').split('GET / HTTP/1.1').length - 1 : 0);
+    await until('5 requests in the streamed pod captures', async () => (await requestLines(path.join(out, 'pod-web-1.pcap'))) + (await requestLines(path.join(out, 'pod-web-2.pcap'))) >= 5);
     child.kill('SIGINT');
     const r = await result;
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/netlab: SIGINT: stopping the capture and removing netlab-capture-[0-9a-f]{6}/);
     expect(r.stdout).toContain('interrupted, analysing what was captured');
     expect(r.stdout).toMatch(/dnat\+snat/);
-    expect(r.stdout).toMatch(/^Captured [1-9]\d* packets \(\d+ bytes streamed\) at 2 capture points; kernel drops: 0 \(2 stopped early cannot count drops\)\.$/m);
+    expect(r.stdout).toMatch(/^Captured [1-9]\d* packets \(\d+ bytes streamed\) at 4 capture points; kernel drops: 0 \(4 stopped early cannot count drops\)\.$/m);
     if (process.env.DEBUG_REMOTE) process.stdout.write(r.stdout);
-    expect(r.stderr).toMatch(/netlab: wrote .*merged\.pcapng \(\d+ packets on 3 interfaces, \d+ with hop comments\)/);
+    expect(r.stderr).toMatch(/netlab: wrote .*merged\.pcapng \(\d+ packets on 7 interfaces, \d+ with hop comments\)/);
     expect(r.stderr).toContain(`netlab: wrote ${path.join(out, 'report.html')}`);
     const events = captureNamespaces().slice(before);
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'DELETED']);
