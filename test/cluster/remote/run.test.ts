@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFile, recordToContract } from '../../../analyzer/decode/index.js';
 import { run } from '../../../cluster/exec/exec.js';
 import { builtScript } from '../../../cluster/exec/paths.js';
+import { NetlabError } from '../../../analyzer/errors.js';
 import { runRemoteCapture } from '../../../cluster/remote/run.js';
 import { CAPTURE_NAMESPACE_PREFIX } from '../../../cluster/remote/manifests.js';
 import { TestNetns, waitForStderr } from '../../helpers/netns.js';
@@ -305,6 +306,22 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     expect(api.objects('DaemonSet', events[0]!.object.metadata!.name!)).toEqual([]);
   });
 
+  it('RBAC refusing the namespace: the API\'s reason in one error, and no cleanup error over it', async () => {
+    const refuse = api.route('POST', /^\/api\/v1\/namespaces$/, (_req, res) => {
+      res.writeHead(403, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: 'namespaces is forbidden: User "dev" cannot create resource "namespaces" in API group "" at the cluster scope' }));
+    });
+    const progress: string[] = [];
+    try {
+      const err = await runRemoteCapture({ kubeconfig: api.kubeconfigPath, service: 'shop/web', durationSec: 5, outDir: path.join(workDir, 'rbac'), onProgress: (m) => progress.push(m) }).catch((e: unknown) => e as NetlabError);
+      expect(err).toBeInstanceOf(NetlabError);
+      expect((err as NetlabError).oneLine()).toMatch(/POST \/api\/v1\/namespaces: 403 Forbidden: namespaces is forbidden: User "dev" cannot create resource "namespaces".* — check the kubeconfig user's credentials and RBAC$/);
+      expect(progress.at(-1)).toMatch(/^namespace netlab-capture-[0-9a-f]{6} deleted$|^namespace netlab-capture-[0-9a-f]{6}: /);
+    } finally {
+      refuse();
+    }
+  });
+
   it('--keep leaves the namespace and its DaemonSet, even when the run fails', async () => {
     const before = captureNamespaces().length;
     const progress: string[] = [];
@@ -376,6 +393,11 @@ describe('the netlab capture --service process', () => {
       expect(r.stderr.trim()).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+    const closed = path.join(workDir, 'closed-kubeconfig');
+    await writeFile(closed, api.kubeconfig().replace(api.url, 'http://127.0.0.1:9'));
+    const unreachable = await exited(spawn(process.execPath, [BIN, 'capture', '--kubeconfig', closed, '--service', 'shop/web'], { stdio: 'pipe' }));
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr.trim()).toMatch(/^netlab: http:\/\/127\.0\.0\.1:9 \(GET \/api\/v1\/namespaces\/shop\/services\/web\): cannot reach the Kubernetes API: ECONNREFUSED — is the cluster up\? check --kubeconfig and --context$/);
     const missing = await exited(spawn(process.execPath, [BIN, 'capture', '--kubeconfig', path.join(workDir, 'no-such-kubeconfig'), '--service', 'shop/web'], { stdio: 'pipe' }));
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toMatch(/^netlab: .*no-such-kubeconfig: kubeconfig file not found — pass an existing file with --kubeconfig$/);
