@@ -105,7 +105,6 @@ function whenAborted(signal: AbortSignal | undefined): Promise<void> {
 /** Wait until a capture pod runs and is ready on every node; say what holds back the others. */
 async function waitForCapturePods(client: KubeClient, ns: string, runId: string, nodes: string[], timeoutMs: number, signal: AbortSignal | undefined): Promise<Map<string, string>> {
   const deadline = Date.now() + timeoutMs;
-  let waiting: string[] = nodes;
   for (;;) {
     throwIfAborted(signal);
     const pods = await client.list('Pod', ns, { labelSelector: `${RUN_LABEL}=${runId}` });
@@ -121,9 +120,8 @@ async function waitForCapturePods(client: KubeClient, ns: string, runId: string,
       }
     }
     if (why.length === 0) return byNode;
-    waiting = why;
     if (Date.now() > deadline) {
-      throw new NetlabError(`capture pods not running after ${timeoutMs / 1000} s: ${waiting.join('; ')}`, { hint: 'is the capture image pullable on those nodes? pass --capture-image with one they can pull (docs/remote.md)' });
+      throw new NetlabError(`capture pods not running after ${timeoutMs / 1000} s: ${why.join('; ')}`, { hint: 'is the capture image pullable on those nodes? pass --capture-image with one they can pull (docs/remote.md)' });
     }
     await sleep(500);
   }
