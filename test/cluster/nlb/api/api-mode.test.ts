@@ -300,7 +300,8 @@ spec:
     expect(event.type).toBe('Warning');
     expect(event.message).toBe('Failed build model due to annotation service.beta.kubernetes.io/aws-load-balancer-nlb-target-type="pods": unsupported target type (use "instance" or "ip")');
     expect(ingressOf('bad')).toEqual([]);
-    expect(report('bad')!.loadBalancer).toBeNull();
+    // Events are written before the report in a pass: wait for the report too.
+    expect((await waitFor('the report on bad', () => report('bad'))).loadBalancer).toBeNull();
     expect((await curl(ingressOf('inst-cluster')[1]!.ip!))!.hostname).toMatch(/^web-/);
   });
 
