@@ -113,7 +113,7 @@ export async function compare(names: string[], opts: { requests?: string; name: 
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ scenarios: runs.map((r) => ({ ...r.report, lesson: lessonJson(r) })) }, null, 2)}\n`);
   } else {
-    process.stdout.write(`${renderCompare(runs.map((r) => ({ scenario: r.scenario.name, report: r.report, lessonOk: r.checks.every((c) => c.ok) })))}\n`);
+    process.stdout.write(`${renderCompare(runs.map((r) => ({ scenario: r.scenario.name, report: r.report, lessonOk: r.checks.every((c) => c.ok) })), { width: process.stdout.columns || undefined })}\n`);
   }
   if (opts.html) {
     await writeHtmlReport(opts.html, { title: `netlab compare ${names.join(' ')}`, reports: runs.map((r) => ({ scenario: r.scenario.name, report: r.report, targetHealth: r.report.targetHealth, timeline: r.timeline })), generatedAt: new Date().toISOString() });
