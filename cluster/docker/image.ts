@@ -12,7 +12,7 @@
  * binaries are exactly the ones netlab is tested with on the host (see docs/docker.md).
  */
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, cp, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NetlabError } from '../../analyzer/errors.js';
@@ -164,10 +164,12 @@ async function chainOf(p: string, seen: Map<string, HostPathEntry>): Promise<voi
   throw new NetlabError('symlink loop', { where: p });
 }
 
-async function lddLibs(file: string): Promise<string[]> {
-  const r = await run('ldd', [file], { allowFailure: true });
-  // Static binaries and scripts make ldd exit 1 with "not a dynamic executable": no libraries.
-  return r.exitCode === 0 ? parseLdd(r.stdout) : [];
+/** The libraries of many files in one `ldd` run. */
+async function lddLibs(files: string[]): Promise<string[]> {
+  if (files.length === 0) return [];
+  // A static binary or a script makes ldd exit 1 ("not a dynamic executable") but the others' lists still print.
+  const r = await run('ldd', files, { allowFailure: true });
+  return parseLdd(r.stdout);
 }
 
 /** Package folders directly under node_modules that production needs (nested ones come with them). */
@@ -216,16 +218,13 @@ export async function gatherImageInputs(): Promise<ImageInputs> {
   // Native addons (cap's libpcap binding) need their libraries too; iptables loads its match and
   // target modules with dlopen, which ldd cannot see.
   const addons = (await Promise.all(appTrees.filter((t) => t.startsWith('node_modules/')).map((t) => filesUnder(path.join(PROJECT_ROOT, t))))).flat().filter((f) => f.endsWith('.node'));
-  const libs = new Set<string>();
-  for (const f of [...binaries, ...addons]) for (const l of await lddLibs(f)) libs.add(l);
+  const libs = new Set(await lddLibs([...binaries, ...addons]));
   const xtablesLib = [...libs].find((l) => path.basename(l).startsWith('libxtables.so'));
   if (xtablesLib) {
     const modDir = path.join(path.dirname(await realpath(xtablesLib)), 'xtables');
-    for (const mod of await readdir(modDir)) {
-      const p = path.join(modDir, mod);
-      await chainOf(p, seen);
-      for (const l of await lddLibs(p)) libs.add(l);
-    }
+    const modules = (await readdir(modDir)).map((m) => path.join(modDir, m));
+    for (const m of modules) await chainOf(m, seen);
+    for (const l of await lddLibs(modules)) libs.add(l);
   }
   for (const l of [...libs].sort()) await chainOf(l, seen);
 
@@ -275,6 +274,18 @@ async function placeFile(source: string, dest: string): Promise<void> {
   }
 }
 
+/** A folder copied as hard links (node_modules is ~100 MB: copying it costs seconds, linking does not). */
+async function placeTree(source: string, dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  for (const e of await readdir(source, { withFileTypes: true })) {
+    const from = path.join(source, e.name);
+    const to = path.join(dest, e.name);
+    if (e.isDirectory()) await placeTree(from, to);
+    else if (e.isSymbolicLink()) await symlink(await readlink(from), to);
+    else if (e.isFile()) await placeFile(from, to);
+  }
+}
+
 /** Writes the plan into `root` (an empty folder). */
 export async function stageRootfs(plan: ImagePlan, root: string): Promise<void> {
   for (const e of plan.entries) {
@@ -291,7 +302,7 @@ export async function stageRootfs(plan: ImagePlan, root: string): Promise<void> 
         await placeFile(path.isAbsolute(e.source) ? e.source : path.join(PROJECT_ROOT, e.source), dest);
         break;
       case 'tree':
-        await cp(path.join(PROJECT_ROOT, e.source), dest, { recursive: true, verbatimSymlinks: true });
+        await placeTree(path.join(PROJECT_ROOT, e.source), dest);
         break;
       case 'text':
         await writeFile(dest, e.content, { mode: e.mode });
