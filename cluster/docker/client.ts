@@ -385,6 +385,26 @@ export class DockerClient {
     return [r.stdout, r.stderr].filter(Boolean).join('\n');
   }
 
+  /** Names of the containers (running or not) carrying `label` (`key` or `key=value`). */
+  async containersWithLabel(label: string): Promise<string[]> {
+    const r = await this.call(['ps', '--all', '--filter', `label=${label}`, '--format', '{{.Names}}']);
+    return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+  }
+
+  async start(container: string): Promise<void> {
+    await this.call(['start', container], { timeoutMs: 60_000 });
+  }
+
+  /** Stops a container (SIGTERM, then SIGKILL after `graceSeconds`). */
+  async stop(container: string, graceSeconds = 10): Promise<void> {
+    await this.call(['stop', '--time', String(graceSeconds), container], { timeoutMs: (graceSeconds + 30) * 1000 });
+  }
+
+  /** Copies a host file or folder into a container (`docker cp`), e.g. a tool a node image lacks. */
+  async copyTo(container: string, hostPath: string, containerPath: string): Promise<void> {
+    await this.call(['cp', hostPath, `${container}:${containerPath}`], { timeoutMs: 120_000 });
+  }
+
   /** Removes a container, running or not, with its anonymous volumes; a missing one is not an error. */
   async remove(container: string): Promise<void> {
     const r = await this.call(['rm', '--force', '--volumes', container], { allowFailure: true });

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NetlabError } from '../../analyzer/errors.js';
 import { run, which } from '../exec/exec.js';
-import { PROJECT_ROOT } from '../exec/paths.js';
+import { builtScript, PROJECT_ROOT } from '../exec/paths.js';
 import type { DockerClient } from './client.js';
 
 /** Where netlab lives inside the image. */
@@ -200,6 +200,8 @@ async function filesUnder(dir: string): Promise<string[]> {
 /** Reads the host and the project: what the image holds, and a hash that changes when any of it does. */
 export async function gatherImageInputs(): Promise<ImageInputs> {
   const pkg = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+  // The image holds the built JavaScript: without a build there is nothing to ship.
+  builtScript('cli/main.js');
   const seen = new Map<string, HostPathEntry>();
   const binaries: string[] = [];
   for (const tool of IMAGE_TOOLS) {

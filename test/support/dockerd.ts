@@ -155,8 +155,9 @@ export async function startTestDockerd(prefix: string): Promise<TestDockerd | { 
     }
     // A daemon that died hard leaves its containerd (and its mounts) behind.
     await killByPidFile(path.join(root, 'exec', 'containerd', 'containerd.pid'));
+    const umount = (await which('umount')) ?? '/usr/bin/umount';
     for (const m of (await mountsBelow(root)).sort((a, b) => b.length - a.length)) {
-      await run('umount', ['--lazy', m], { allowFailure: true });
+      await run(umount, ['--lazy', m], { allowFailure: true });
     }
     logStream.end();
     await rm(root, { recursive: true, force: true });
@@ -168,9 +169,12 @@ export async function startTestDockerd(prefix: string): Promise<TestDockerd | { 
     () => exited,
   );
   if (!ready) {
-    const tail = (await log()).trim().split('\n').slice(-3).join(' | ') || 'no output';
-    await stop();
-    return { skip: `dockerd did not start${exited ? ' (it exited)' : ' within 60 s'}: ${tail}`.slice(0, 400) };
+    const tail = (await log()).trim().split('\n').slice(-2).join(' | ') || 'no output';
+    const cleanup = await stop().then(
+      () => '',
+      (err: Error) => ` (and its folder ${root} could not be removed: ${err.message})`,
+    );
+    return { skip: `dockerd did not start${exited ? ' (it exited)' : ' within 60 s'}: ${tail}`.slice(0, 400) + cleanup };
   }
   return { client, root, log, stop };
 }

@@ -8,6 +8,9 @@
  * Skipped, with the reason printed, where dockerd cannot start.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStream, ipv4ToString, PROTO, TCP_FLAG, type DecodeSummary } from '../../../analyzer/decode/index.js';
 import type { ContainerPlan } from '../../../cluster/docker/client.js';
@@ -146,6 +149,25 @@ describe('netlab on a real Docker engine (private dockerd)', () => {
     const cmds = comms.stdout.split('\n');
     expect(cmds).toContain('node');
     expect(cmds).not.toContain('tcpdump');
+  });
+
+  it('lists containers by label, copies a file in, stops and starts one', async (ctx) => {
+    const d = needDockerd(ctx);
+    if (!image) ctx.skip('no image');
+    expect(await d.client.containersWithLabel(`netlab.test=${prefix}`)).toEqual([clientName, echoName].sort());
+    const dir = await mkdtemp(path.join(tmpdir(), `${prefix}cp-`));
+    try {
+      await writeFile(path.join(dir, 'note.txt'), 'copied by docker cp\n');
+      await d.client.copyTo(clientName, path.join(dir, 'note.txt'), '/tmp/note.txt');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect((await d.client.exec(clientName, ['cat', '/tmp/note.txt'])).stdout).toBe('copied by docker cp');
+    await d.client.stop(clientName, 1);
+    await expect(d.client.pid(clientName)).rejects.toThrow(/container is not running/);
+    await d.client.start(clientName);
+    expect(await d.client.pid(clientName)).toBeGreaterThan(0);
+    expect((await d.client.networkInspect(network)).containers.find((c) => c.name === clientName)?.ipv4).toBe(clientIp);
   });
 
   it('removes containers, network, image and daemon, and the host is as before', async (ctx) => {
