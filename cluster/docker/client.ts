@@ -424,6 +424,12 @@ export class DockerClient {
     throw this.failure(this.argv(['image', 'inspect', tag]), r);
   }
 
+  /** `repository:tag` of every tagged image in the engine, sorted. */
+  async images(): Promise<string[]> {
+    const r = await this.call(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'], { timeoutMs: 20_000 });
+    return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.includes('<none>')).sort();
+  }
+
   /** Removes an image tag; a missing one is not an error. */
   async imageRemove(tag: string): Promise<void> {
     const r = await this.call(['image', 'rm', '--force', tag], { allowFailure: true });

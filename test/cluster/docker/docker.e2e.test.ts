@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStream, ipv4ToString, PROTO, TCP_FLAG, type DecodeSummary } from '../../../analyzer/decode/index.js';
 import type { ContainerPlan } from '../../../cluster/docker/client.js';
+import { dockerCheckResults, gatherDockerFacts } from '../../../cluster/docker/doctor.js';
 import { buildImage, type BuiltImage } from '../../../cluster/docker/image.js';
 import { run } from '../../../cluster/exec/exec.js';
 import { diffHostState, snapshotHostState, startTestDockerd, type HostState, type TestDockerd } from '../../support/dockerd.js';
@@ -83,6 +84,15 @@ describe('netlab on a real Docker engine (private dockerd)', () => {
     const again = await buildImage(d.client);
     expect(again).toEqual({ tag: image.tag, built: false, tarBytes: 0 });
     console.log(`netlab image ${image.tag}: ${(image.tarBytes / 1e6).toFixed(0)} MB rootfs tar, built in ${(first / 1000).toFixed(1)} s`);
+    // netlab doctor's Docker rows, pointed at this engine.
+    const rows = dockerCheckResults(await gatherDockerFacts(d.client));
+    expect(rows.map((r) => [r.name, r.status])).toEqual([
+      ['dockerd', 'ok'],
+      ['docker engine', 'ok'],
+      ['netlab image', 'ok'],
+      ['kindest/node image', 'missing'],
+    ]);
+    expect(rows[2]!.detail).toBe(image.tag);
   });
 
   it('runs two containers on a user-defined network that inspect reports with its real subnet', async (ctx) => {
