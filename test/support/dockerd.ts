@@ -31,9 +31,15 @@ const SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.bri
 const SYSTEM_DOCKER_PATHS = ['/var/lib/docker', '/var/lib/containerd', '/run/docker', '/run/docker.sock', '/run/containerd', '/etc/docker/key.json'];
 
 /**
+ * Mounts an engine makes (overlay layers, its data and exec roots, container namespaces). Other
+ * mounts are left out: other test runs on this machine add and remove namespaces and tracefs at
+ * any time.
+ */
+const DOCKER_MOUNT = /docker|containerd/;
+
+/**
  * The host's network and mount state, in a form that compares equal when nothing changed:
- * address lifetimes and rule counters are dropped; `ip netns` mounts are left out because other
- * test runs on this machine add and remove their namespaces at any time.
+ * address lifetimes and rule counters are dropped.
  */
 export async function snapshotHostState(): Promise<HostState> {
   const text = async (file: string, args: string[]) => (await run(file, args, { allowFailure: true })).stdout;
@@ -57,9 +63,9 @@ export async function snapshotHostState(): Promise<HostState> {
   }
   const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
     .split('\n')
-    .map((l) => l.split(' '))
-    .filter((f) => f.length > 4 && !f[4]!.startsWith('/run/netns') && !f[4]!.startsWith('/var/run/netns'))
-    .map((f) => `${f[4]} ${f[8] ?? ''}`)
+    .map((l) => ({ point: l.split(' ')[4] ?? '', fstype: l.split(' - ')[1]?.split(' ')[0] ?? '' }))
+    .filter((m) => DOCKER_MOUNT.test(m.point) || m.fstype === 'overlay')
+    .map((m) => `${m.point} ${m.fstype}`)
     .sort()
     .join('\n');
   const dockerPaths: string[] = [];
