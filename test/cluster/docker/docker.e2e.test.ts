@@ -128,16 +128,17 @@ describe('netlab on a real Docker engine (private dockerd)', () => {
     expect(await ready()).toBe(true);
 
     const capture = d.client.execStream(echoName, ['tcpdump', '-U', '-n', '-i', 'eth0', '-w', '-', 'tcp port 8080']);
-    const syns: string[] = [];
-    const requestLines: string[] = [];
-    const clientAddresses: string[] = [];
+    // Keyed by the connection's client port, so a retransmitted segment under load counts once.
+    const syns = new Map<number, string>();
+    const requestLines = new Map<number, string>();
+    const clientAddresses = new Map<number, string>();
     const text = (bytes: Uint8Array, off: number, len: number) => Buffer.from(bytes.buffer, bytes.byteOffset + off, len).toString('latin1');
     const decoded: Promise<DecodeSummary> = decodeStream(capture.stdout, (rec) => {
       if (rec.proto !== PROTO.TCP) return;
-      if ((rec.tcpFlags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === TCP_FLAG.SYN) syns.push(`${ipv4ToString(rec.src4)} > ${ipv4ToString(rec.dst4)}:${rec.dport}`);
+      if ((rec.tcpFlags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === TCP_FLAG.SYN) syns.set(rec.sport, `${ipv4ToString(rec.src4)} > ${ipv4ToString(rec.dst4)}:${rec.dport}`);
       const h = rec.http;
-      if (h.present && h.isRequest && h.methodOff >= 0) requestLines.push(`${text(rec.bytes, h.methodOff, h.methodLen)} ${text(rec.bytes, h.pathOff, h.pathLen)}`);
-      if (h.present && h.clientAddrOff >= 0) clientAddresses.push(text(rec.bytes, h.clientAddrOff, h.clientAddrLen));
+      if (h.present && h.isRequest && h.methodOff >= 0) requestLines.set(rec.sport, `${text(rec.bytes, h.methodOff, h.methodLen)} ${text(rec.bytes, h.pathOff, h.pathLen)}`);
+      if (h.present && h.clientAddrOff >= 0) clientAddresses.set(rec.dport, text(rec.bytes, h.clientAddrOff, h.clientAddrLen));
     }, { source: `docker exec ${echoName} tcpdump` });
     await capture.waitForStderr('listening on');
 
@@ -146,13 +147,17 @@ describe('netlab on a real Docker engine (private dockerd)', () => {
     expect(results.map((x) => [x.status, x.hostname, x.clientAddress])).toEqual(Array.from({ length: REQUESTS }, () => [200, echoName, clientIp]));
 
     // The last response was written before the client printed it; wait until the decoder has it too.
-    for (let i = 0; i < 100 && clientAddresses.length < REQUESTS; i++) await new Promise((res) => setTimeout(res, 50));
+    for (let i = 0; i < 100 && clientAddresses.size < REQUESTS; i++) await new Promise((res) => setTimeout(res, 50));
     await capture.stop();
     const summary = await decoded;
     expect(summary.packets).toBeGreaterThanOrEqual(REQUESTS * 6);
-    expect(syns).toEqual(Array.from({ length: REQUESTS }, () => `${clientIp} > ${echoIp}:8080`));
-    expect(requestLines).toEqual(Array.from({ length: REQUESTS }, () => 'GET /hello'));
-    expect(clientAddresses).toEqual(Array.from({ length: REQUESTS }, () => clientIp));
+    const same = (value: string) => Array.from({ length: REQUESTS }, () => value);
+    expect([...syns.values()]).toEqual(same(`${clientIp} > ${echoIp}:8080`));
+    expect([...requestLines.values()]).toEqual(same('GET /hello'));
+    expect([...clientAddresses.values()]).toEqual(same(clientIp));
+    // Each connection: its SYN, its request and the response to the same client port.
+    expect([...requestLines.keys()].sort()).toEqual([...syns.keys()].sort());
+    expect([...clientAddresses.keys()].sort()).toEqual([...syns.keys()].sort());
     // stop() ended tcpdump inside the container, not just the docker client.
     const procs = (await d.client.exec(echoName, ['ls', '/proc'])).stdout.split('\n').filter((p) => /^\d+$/.test(p));
     const comms = await d.client.exec(echoName, ['cat', ...procs.map((p) => `/proc/${p}/comm`)], { allowFailure: true });
