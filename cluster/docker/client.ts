@@ -306,7 +306,8 @@ export class DockerClient {
    * Starts a command in a container and hands over its stdout as a byte stream. Killing a
    * `docker exec` client does not end the command inside the container, so the command carries
    * a unique environment marker and stop() signals it by its host pid (this needs the daemon on
-   * this machine, which is the only case netlab has).
+   * this machine, which is the only case netlab has). For tcpdump pass `--immediate-mode` as
+   * well as `-U`: without it packets wait in libpcap's ring and the SIGINT of stop() loses them.
    */
   execStream(container: string, argv: readonly string[]): ExecStream {
     const marker = `NETLAB_EXEC_STREAM=${randomBytes(8).toString('hex')}`;
