@@ -7,6 +7,11 @@ import { checkLabName } from '../../cluster/lab/names.js';
 import { listScenarios } from '../../cluster/scenarios/catalog.js';
 import { renderCompare } from '../../analyzer/report/compare.js';
 import { reportExtras, writeExtraReports, writeHtmlReport } from '../../analyzer/report/extra.js';
+import type { RemoteCaptureCliOptions } from './capture-remote.js';
+
+/** Options that only mean something on an existing cluster (--service). */
+const REMOTE_ONLY = ['kubeconfig', 'context', 'duration', 'captureImage', 'nodes', 'client'] as const;
+const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export async function scenarios(opts: { json?: boolean }): Promise<number> {
   const all = listScenarios();
@@ -19,8 +24,9 @@ export async function scenarios(opts: { json?: boolean }): Promise<number> {
   return 0;
 }
 
-interface CaptureCliOptions {
-  scenario: string;
+interface CaptureCliOptions extends Omit<RemoteCaptureCliOptions, 'service'> {
+  scenario?: string;
+  service?: string;
   requests?: string;
   out?: string;
   source: Source;
@@ -83,8 +89,13 @@ function lessonJson(r: CaptureRun) {
 const ebpfJson = (r: CaptureRun) => (r.ebpf ? { ebpf: r.ebpf } : {});
 
 export async function capture(opts: CaptureCliOptions): Promise<number> {
+  if (opts.scenario === undefined && opts.service === undefined) throw new UsageError('capture needs --scenario NAME or --service NS/NAME', 'netlab capture --scenario local-policy, or netlab capture --kubeconfig K --service default/echo');
+  if (opts.scenario !== undefined && opts.service !== undefined) throw new UsageError('give --scenario or --service, not both', 'a scenario runs in the local lab; --service captures on an existing cluster');
+  if (opts.service !== undefined) return (await import('./capture-remote.js')).captureRemote({ ...opts, service: opts.service });
+  const remoteOnly = REMOTE_ONLY.filter((k) => opts[k] !== undefined);
+  if (remoteOnly.length) throw new UsageError(`${remoteOnly.map(flag).join(', ')} only work with --service`, 'a scenario runs in the local lab');
   const r = await runCapture({
-    scenario: opts.scenario,
+    scenario: opts.scenario!,
     lab: checkLabName(opts.name),
     requests: requestsOption(opts.requests),
     outDir: opts.out,

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -283,6 +284,12 @@ export class FakeKubeApi {
       const i = this.routes.indexOf(entry);
       if (i >= 0) this.routes.splice(i, 1);
     };
+  }
+
+  /** Serve HTTP upgrades (pod exec's WebSocket) with `handler`; returns its removal. */
+  upgrade(handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): () => void {
+    this.server.on('upgrade', handler);
+    return () => void this.server.off('upgrade', handler);
   }
 
   addKind(info: KindInfo): void {
