@@ -2,18 +2,21 @@
  * What the kind provider needs from the machine, gathered in one object so tests can point it at
  * fake `kind`/`docker` binaries, a fake API server and a local MetalLB manifest.
  */
+import path from 'node:path';
 import { NetlabError } from '../../analyzer/errors.js';
+import { buildImage, IMAGE_APP_DIR } from '../docker/image.js';
 import { which } from '../exec/exec.js';
 import { DockerClient } from '../docker/client.js';
-import { KindKube } from './kube.js';
+import { KubeClient } from '../kube/client.js';
 import { METALLB, type ManifestPin } from './metallb.js';
+import { kindHome } from './state.js';
 import type { NetlabImage } from './workloads.js';
 
 export interface KindEnv {
   docker: DockerClient;
   /** The kind binary (name on PATH or a path). */
   kind: string;
-  kube(kubeconfig: string): KindKube;
+  kube(kubeconfig: string): KubeClient;
   /** Builds (or finds) netlab's image in the host's Docker engine. */
   buildImage(docker: DockerClient, log: (line: string) => void): Promise<NetlabImage>;
   metallb: ManifestPin;
@@ -38,8 +41,26 @@ export async function requireTools(env: Pick<KindEnv, 'docker' | 'kind'>): Promi
   }
 }
 
-export function kubeFor(kubeconfig: string): KindKube {
-  return new KindKube(kubeconfig);
+export function kubeFor(kubeconfig: string): KubeClient {
+  return KubeClient.fromOptions({ kubeconfig });
 }
 
-export { METALLB };
+
+/** The machine's real tools: docker's default engine, kind on PATH, netlab's image from cluster/docker/image.ts. */
+export function defaultKindEnv(log: (line: string) => void = () => undefined): KindEnv {
+  return {
+    docker: new DockerClient(),
+    kind: process.env.NETLAB_KIND_BIN ?? 'kind',
+    kube: kubeFor,
+    buildImage: async (docker, say) => {
+      say('building netlab\'s image in the local Docker engine (reused when netlab has not changed)');
+      const built = await buildImage(docker);
+      say(built.built ? `built ${built.tag} (${(built.tarBytes / 1e6).toFixed(0)} MB)` : `reusing ${built.tag}`);
+      return { tag: built.tag, root: IMAGE_APP_DIR };
+    },
+    metallb: METALLB,
+    cacheDir: path.join(kindHome(), '..', 'cache'),
+    timeouts: { nodesMs: 300_000, podsMs: 300_000 },
+    log,
+  };
+}

@@ -5,13 +5,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { NetlabError } from '../../analyzer/errors.js';
 import { formatCommand, run } from '../exec/exec.js';
 import { kindConfig, validateKindOptions, NODE_IMAGE } from './config.js';
 import { clientPlan, clientRoutingPlan, emulatorPlan, KIND_NETWORK } from './containers.js';
 import type { KindEnv } from './env.js';
-import { notReady, type KubeObject } from './kube.js';
+import type { KubeObject } from '../kube/kinds.js';
+import { allReady, applyWithRetry } from './kube.js';
 import { fetchPinnedManifest, METALLB_NAMESPACE, metallbObjects } from './metallb.js';
 import { kindAddressPlan, pickIpv4Subnet } from './network.js';
 import { kindLabDir, writeKindState, type KindLabState } from './state.js';
@@ -94,20 +94,13 @@ export async function provision(opts: KindUpOptions, env: KindEnv): Promise<Kind
   await writeFile(state.internalKubeconfig, await kindRun(env, ['get', 'kubeconfig', '--internal', '--name', state.cluster]));
   const kube = env.kube(state.kubeconfig);
   env.log(`waiting for ${state.nodes.length} nodes Ready`);
-  await kube.waitFor('kind nodes Ready', async () => notReady(await kube.list('v1', 'Node'), state.nodes.length), env.timeouts.nodesMs);
+  await kube.waitFor('Node', (nodes) => allReady(nodes, state.nodes.length), { timeoutMs: env.timeouts.nodesMs, what: `${state.nodes.length} kind nodes Ready` });
 
   env.log(`applying MetalLB ${env.metallb.version}`);
   const manifest = await fetchPinnedManifest(env.metallb, env.cacheDir, env.download);
-  for (const doc of parseAllDocuments(manifest)) {
-    const obj = doc.toJS() as KubeObject | null;
-    if (obj?.kind) await kube.apply(obj);
-  }
-  await kube.waitFor('MetalLB pods Ready', async () => {
-    const pods = await kube.list('v1', 'Pod', METALLB_NAMESPACE);
-    return pods.length === 0 ? 'no pods yet' : notReady(pods, 1);
-  }, env.timeouts.podsMs);
-  // The pool is validated by MetalLB's webhook, which may answer a few seconds after its pod is Ready.
-  for (const obj of metallbObjects(subnet, opts.zones)) await kube.applyWithRetry(obj as KubeObject, env.timeouts.podsMs);
+  await kube.applyDocuments(manifest, env.metallb.url);
+  await kube.waitFor('Pod', (pods) => allReady(pods, 1), { timeoutMs: env.timeouts.podsMs, what: `MetalLB's pods in ${METALLB_NAMESPACE} Ready`, namespace: METALLB_NAMESPACE });
+  for (const obj of metallbObjects(subnet, opts.zones)) await applyWithRetry(kube, obj as KubeObject, env.timeouts.podsMs);
   state.metallb = { version: env.metallb.version, pool: state.addresses.pool };
   await writeKindState(state);
 
