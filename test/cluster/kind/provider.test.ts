@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { NetlabError } from '../../../analyzer/errors.js';
 import { DockerClient } from '../../../cluster/docker/client.js';
 import { KubeClient } from '../../../cluster/kube/client.js';
 import type { KindEnv } from '../../../cluster/kind/env.js';
@@ -81,6 +82,13 @@ function env(log: string[] = []): KindEnv {
     timeouts: { nodesMs: 5000, podsMs: 5000 },
     log: (l) => log.push(l),
   };
+}
+
+/** The error a promise rejects with (the test fails if it resolves). */
+async function failure(p: Promise<unknown>): Promise<NetlabError> {
+  const r = await p.then(() => null, (e: unknown) => e);
+  expect(r).toBeInstanceOf(NetlabError);
+  return r as NetlabError;
 }
 
 const upOpts = { name: 't', nodes: 3, zones: ['a', 'b'], timeScale: 1 };
@@ -169,9 +177,8 @@ describe('KindProvider.up/down with fake kind and docker', () => {
 
   it('leaves nothing when kind create fails, and the error names the command and its stderr', async () => {
     bins.install('kind', kindRules([{ args: ['create', 'cluster'], stderr: 'ERROR: failed to create cluster: node(s) already exist for a cluster with the name "t"\n', exitCode: 1 }]));
-    const err = await new KindProvider(env()).up(upOpts).catch((e: unknown) => e as Error);
-    expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/^command failed: kind create cluster --name t --config \S+kind-config\.yaml --kubeconfig \S+ --wait 0s: exit 1: ERROR: failed to create cluster: node\(s\) already exist/);
+    const err = await failure(new KindProvider(env()).up(upOpts));
+        expect(err.message).toMatch(/^command failed: kind create cluster --name t --config \S+kind-config\.yaml --kubeconfig \S+ --wait 0s: exit 1: ERROR: failed to create cluster: node\(s\) already exist/);
     expect(bins.lines('kind')).toEqual([expect.stringMatching(/^kind create cluster/), expect.stringMatching(/^kind delete cluster --name t/)]);
     expect(bins.lines('docker').filter((l) => l.startsWith('docker run') || l.startsWith('docker rm'))).toEqual([]);
     expect(await readKindState('t')).toBeNull();
@@ -181,8 +188,8 @@ describe('KindProvider.up/down with fake kind and docker', () => {
   it('removes cluster and the containers it started when a later step fails (client container cannot start)', async () => {
     seedCluster();
     bins.install('docker', dockerRules([{ args: ['run', '--detach', '--pull', 'never', '--name', 't-client'], stderr: 'docker: Error response from daemon: Address already in use.\n', exitCode: 125 }]));
-    const err = await new KindProvider(env()).up(upOpts).catch((e: unknown) => e as Error);
-    expect((err as Error).message).toContain('Address already in use');
+    const err = await failure(new KindProvider(env()).up(upOpts));
+    expect(err.message).toContain('Address already in use');
     const tail = bins.lines().slice(-5);
     expect(tail).toEqual([
       'docker ps --all --quiet --filter label=netlab.lab=t',
@@ -197,15 +204,15 @@ describe('KindProvider.up/down with fake kind and docker', () => {
   it('refuses a MetalLB manifest whose digest is not the pinned one, and cleans up', async () => {
     seedCluster();
     const e = { ...env(), metallb: { version: 'v0', url: 'https://metallb.invalid/x.yaml', sha256: '0'.repeat(64) } };
-    const err = await new KindProvider(e).up(upOpts).catch((x: unknown) => x as Error);
-    expect((err as Error).message).toMatch(/the manifest from https:\/\/metallb\.invalid\/x\.yaml has SHA-256 [0-9a-f]{64}, not the pinned 0{64}/);
+    const err = await failure(new KindProvider(e).up(upOpts));
+    expect(err.message).toMatch(/the manifest from https:\/\/metallb\.invalid\/x\.yaml has SHA-256 [0-9a-f]{64}, not the pinned 0{64}/);
     expect(api.objects('IPAddressPool')).toEqual([]);
     expect(bins.lines('kind').at(-1)).toMatch(/^kind delete cluster --name t /);
   });
 
   it('says in one line that kind is missing, with the install hint, before touching anything', async () => {
     const e = { ...env(), kind: 'kind-not-installed' };
-    const err = await new KindProvider(e).up(upOpts).catch((x: unknown) => x as Error & { exitCode?: number; hint?: string });
+    const err = await failure(new KindProvider(e).up(upOpts));
     expect(err.message).toBe('the kind provider needs the kind binary, which is not on PATH');
     expect(err.hint).toMatch(/kind\.sigs\.k8s\.io/);
     expect(err.exitCode).toBe(2);
@@ -214,7 +221,7 @@ describe('KindProvider.up/down with fake kind and docker', () => {
 
   it('says the Docker engine is not running when docker info fails', async () => {
     bins.install('docker', [{ args: ['info'], stdout: JSON.stringify({ ServerVersion: '', ServerErrors: ['Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'] }), exitCode: 1 }]);
-    const err = await new KindProvider(env()).up(upOpts).catch((x: unknown) => x as Error);
+    const err = await failure(new KindProvider(env()).up(upOpts));
     expect(err.message).toMatch(/^the kind provider needs a running Docker engine: no Docker engine answered: Cannot connect to the Docker daemon/);
     expect(bins.lines('kind')).toEqual([]);
   });
