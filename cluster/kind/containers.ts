@@ -3,11 +3,12 @@
  * plans (snapshot-tested), plus the routes that make the external client's address work:
  *
  * - `<lab>-nlb`: the NLB emulator (cluster/nlb/api/main.js from netlab's image) with NET_ADMIN
- *   for its iptables data plane and one extra address per zone on eth0; it watches the cluster
- *   through `kind get kubeconfig --internal` (the API server by its container name).
+ *   for its iptables data plane, one zone-node address per zone and its load balancers'
+ *   addresses (--pool) on eth0; it watches the cluster through `kind get kubeconfig --internal`
+ *   (the API server by its container name) and runs NLB timers --time-scale times faster.
  * - `<lab>-client`: the external client. It keeps its docker address for MetalLB VIPs and adds
  *   198.51.100.10/32 (the netns lab's client address, outside every cluster range) as the source
- *   of its traffic to the NLB addresses, so "does the pod see the client IP" reads the same as in
+ *   of its traffic to the NLB addresses (one /27), so "does the pod see the client IP" reads the same as in
  *   the netns lab. Replies find their way back by routes: nodes send 198.51.100.0/24 through the
  *   emulator (which undoes its NAT, as an NLB does), the emulator sends it to the client.
  */
@@ -23,7 +24,7 @@ export const EMULATOR_KUBECONFIG = '/etc/netlab/kubeconfig';
 export const emulatorName = (lab: string): string => `${lab}-nlb`;
 export const clientName = (lab: string): string => `${lab}-client`;
 
-export function emulatorPlan(lab: string, image: NetlabImage, addresses: KindAddressPlan, internalKubeconfig: string): ContainerPlan {
+export function emulatorPlan(lab: string, image: NetlabImage, addresses: KindAddressPlan, internalKubeconfig: string, timeScale: number): ContainerPlan {
   return {
     name: emulatorName(lab),
     image: image.tag,
@@ -41,7 +42,9 @@ export function emulatorPlan(lab: string, image: NetlabImage, addresses: KindAdd
       '--kubeconfig', EMULATOR_KUBECONFIG,
       '--cluster-name', lab,
       '--zones', Object.entries(addresses.zoneIps).map(([z, ip]) => `${z}=${ip}`).join(','),
+      '--pool', `${addresses.nlbPool.start}-${addresses.nlbPool.end}`,
       '--interface', 'eth0',
+      '--time-scale', String(timeScale),
     ],
     restart: 'no',
   };
@@ -78,7 +81,7 @@ export function clientRoutingPlan(lab: string, nodes: readonly string[], address
   const client = clientName(lab);
   return [
     { container: client, argv: ['ip', 'address', 'replace', `${CLIENT_PUBLIC_IP}/32`, 'dev', 'eth0'] },
-    ...Object.values(addresses.zoneIps).map((ip) => ({ container: client, argv: ['ip', 'route', 'replace', `${ip}/32`, 'dev', 'eth0', 'src', CLIENT_PUBLIC_IP] })),
+    { container: client, argv: ['ip', 'route', 'replace', addresses.nlbPool.cidr, 'dev', 'eth0', 'src', CLIENT_PUBLIC_IP] },
     { container: emulatorName(lab), argv: ['ip', 'route', 'replace', CLIENT_PUBLIC_NET, 'via', addresses.clientIp, 'dev', 'eth0'] },
     ...nodes.map((node) => ({ container: node, argv: ['ip', 'route', 'replace', CLIENT_PUBLIC_NET, 'via', addresses.emulatorIp, 'dev', 'eth0'] })),
   ];

@@ -2,8 +2,8 @@
  * Where netlab puts its own addresses on the `kind` docker network. kind picks that network's
  * subnet itself (172.18.0.0/16 on a fresh machine, another range when that one is taken, plus an
  * IPv6 subnet), and docker hands node addresses out from the bottom, so netlab works from the top:
- * the last 256 addresses (or the top half of a smaller subnet) hold the MetalLB pool and, just
- * below it, the client and NLB emulator containers. Pure.
+ * the last 256 addresses hold the NLB emulator's load balancer addresses, the client and emulator
+ * containers, and the MetalLB pool. Pure.
  */
 import { NetlabError } from '../../analyzer/errors.js';
 
@@ -50,37 +50,40 @@ export interface KindAddressPlan {
   subnet: string;
   /** The MetalLB IPAddressPool range, inclusive. */
   pool: { start: string; end: string };
+  /** The NLB emulator's load balancer addresses (its --pool), inclusive, and the /27 holding them (the client's route). */
+  nlbPool: { start: string; end: string; cidr: string };
   /** The client container's address on the kind network. */
   clientIp: string;
   /** The NLB emulator container's own address on the kind network. */
   emulatorIp: string;
-  /** One NLB address per zone (added by the emulator on its eth0), keyed by short zone name. */
+  /** One zone-node address per zone (added by the emulator on its eth0; health checks come from it), keyed by short zone name. */
   zoneIps: Record<string, string>;
 }
 
-/** Smallest subnet that leaves room for docker's nodes, netlab's containers and a pool. */
-const MIN_ADDRESSES = 32;
+/**
+ * Offsets in the subnet's top /24: NLB addresses in the /27 at .96, netlab's containers at .190,
+ * MetalLB's pool at .200-.250 (the netns lab's numbers). Docker hands out addresses from the
+ * bottom, so a kind network would need ~24000 containers (on a /16) to collide.
+ */
+const NLB_BLOCK = 96;
+const CONTAINERS = 190;
+const MAX_ZONES = 8;
 
 export function kindAddressPlan(subnet: Ipv4Subnet, zones: readonly string[]): KindAddressPlan {
   const size = 2 ** (32 - subnet.prefix);
-  if (size < MIN_ADDRESSES) {
-    throw new NetlabError(`the kind network's subnet ${subnet.cidr} has ${size} addresses; netlab needs at least ${MIN_ADDRESSES} (a /27)`, { hint: 'recreate the kind network with a larger subnet' });
+  if (size < 256) {
+    throw new NetlabError(`the kind network's subnet ${subnet.cidr} has ${size} addresses; netlab needs at least a /24`, { hint: 'let kind create its network (a /16), or recreate it with a /24 or larger' });
   }
-  const block = Math.min(size, 256);
-  const top = subnet.base + size - block;
-  // A full /24 block keeps the netns lab's numbers (.200-.250 pool); smaller ones use their top quarter.
-  const [poolStart, poolEnd, reservedStart] = block === 256 ? [200, 250, 190] : [(block * 3) / 4, block - 2, block / 2];
-  const reserved = poolStart - reservedStart;
-  if (zones.length + 2 > reserved) {
-    throw new NetlabError(`${zones.length} zones do not fit below the MetalLB pool of ${subnet.cidr} (room for ${reserved - 2})`, { hint: 'use fewer --zones' });
-  }
+  if (zones.length > MAX_ZONES) throw new NetlabError(`${zones.length} zones: the kind lab has room for ${MAX_ZONES}`, { exitCode: 1, hint: 'use fewer --zones' });
+  const top = subnet.base + size - 256;
   const at = (offset: number) => numberToIp(top + offset);
   return {
     subnet: subnet.cidr,
-    pool: { start: at(poolStart), end: at(poolEnd) },
-    clientIp: at(reservedStart),
-    emulatorIp: at(reservedStart + 1),
-    zoneIps: Object.fromEntries(zones.map((z, i) => [z, at(reservedStart + 2 + i)])),
+    pool: { start: at(200), end: at(250) },
+    nlbPool: { start: at(NLB_BLOCK + 1), end: at(NLB_BLOCK + 30), cidr: `${at(NLB_BLOCK)}/27` },
+    clientIp: at(CONTAINERS),
+    emulatorIp: at(CONTAINERS + 1),
+    zoneIps: Object.fromEntries(zones.map((z, i) => [z, at(CONTAINERS + 2 + i)])),
   };
 }
 

@@ -4,7 +4,7 @@
  * provider (cluster/lab/provider.ts), with the same split: provision.ts (up), delete.ts (down).
  */
 import type { ExecTarget, LabProvider, UpOptions } from '../lab/provider.js';
-import { NetlabError } from '../../analyzer/errors.js';
+import { NetlabError, UsageError } from '../../analyzer/errors.js';
 import { run } from '../exec/exec.js';
 import { validateKindOptions } from './config.js';
 import { teardown } from './delete.js';
@@ -18,8 +18,9 @@ export class KindProvider implements LabProvider<KindLabState> {
   constructor(private readonly env: KindEnv) {}
 
   async up(opts: UpOptions): Promise<KindLabState | null> {
-    const kindOpts = { name: opts.name, workers: opts.nodes - 1, zones: opts.zones };
+    const kindOpts = { name: opts.name, workers: opts.nodes - 1, zones: opts.zones, timeScale: opts.timeScale };
     validateKindOptions(kindOpts);
+    if (!Number.isFinite(opts.timeScale) || opts.timeScale <= 0) throw new UsageError(`--time-scale '${opts.timeScale}' is not a positive number`, 'e.g. --time-scale 10');
     if (opts.dryRun) {
       dryRun(kindOpts, this.env, opts.dryRun);
       return null;

@@ -20,6 +20,8 @@ export interface KindUpOptions {
   name: string;
   workers: number;
   zones: string[];
+  /** Divides the NLB emulator's health-check and drain timers. */
+  timeScale: number;
   dryRun?: (line: string) => void;
 }
 
@@ -41,7 +43,7 @@ export function newKindState(opts: KindUpOptions): KindLabState {
     cluster: opts.name,
     phase: 'creating',
     createdAt: new Date().toISOString(),
-    options: { workers: opts.workers, zones: opts.zones },
+    options: { workers: opts.workers, zones: opts.zones, timeScale: opts.timeScale },
     nodeImage: NODE_IMAGE,
     kubeconfig: path.join(dir, 'kubeconfig'),
     internalKubeconfig: path.join(dir, 'kubeconfig.internal'),
@@ -89,7 +91,7 @@ export async function provision(opts: KindUpOptions, env: KindEnv): Promise<Kind
   state.network = { name: KIND_NETWORK, subnet: subnet.cidr, ipv6Subnets: network.subnets.filter((s) => s.family === 6).map((s) => s.subnet) };
   state.addresses = kindAddressPlan(subnet, opts.zones);
   await writeKindState(state);
-  env.log(`kind network ${subnet.cidr}: MetalLB pool ${state.addresses.pool.start}-${state.addresses.pool.end}, NLB ${Object.values(state.addresses.zoneIps).join(', ')}, client ${state.addresses.clientIp}`);
+  env.log(`kind network ${subnet.cidr}: MetalLB pool ${state.addresses.pool.start}-${state.addresses.pool.end}, NLB addresses ${state.addresses.nlbPool.start}-${state.addresses.nlbPool.end}, client ${state.addresses.clientIp}`);
 
   await writeFile(state.internalKubeconfig, await kindRun(env, ['get', 'kubeconfig', '--internal', '--name', state.cluster]));
   const kube = env.kube(state.kubeconfig);
@@ -108,7 +110,7 @@ export async function provision(opts: KindUpOptions, env: KindEnv): Promise<Kind
   await kindRun(env, ['load', 'docker-image', image.tag, '--name', state.cluster]);
   state.image = image;
 
-  const containers = [emulatorPlan(opts.name, image, state.addresses, state.internalKubeconfig), clientPlan(opts.name, image, state.addresses)];
+  const containers = [emulatorPlan(opts.name, image, state.addresses, state.internalKubeconfig, opts.timeScale), clientPlan(opts.name, image, state.addresses)];
   state.resources.containers = containers.map((c) => c.name);
   await writeKindState(state);
   for (const plan of containers) {

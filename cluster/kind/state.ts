@@ -18,7 +18,7 @@ export interface KindLabState {
   cluster: string;
   phase: 'creating' | 'ready' | 'deleting';
   createdAt: string;
-  options: { workers: number; zones: string[] };
+  options: { workers: number; zones: string[]; timeScale: number };
   nodeImage: string;
   /** Written by `kind create cluster --kubeconfig`: the API server as the host reaches it. */
   kubeconfig: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { metallbObjects } from '../../../cluster/kind/metallb.js';
-import { kindAddressPlan, parseIpv4Subnet, pickIpv4Subnet } from '../../../cluster/kind/network.js';
+import { ipToNumber, kindAddressPlan, parseIpv4Subnet, pickIpv4Subnet } from '../../../cluster/kind/network.js';
 
 const subnet = (cidr: string) => parseIpv4Subnet(cidr)!;
 
@@ -14,11 +14,16 @@ describe('kind network addresses', () => {
     expect(() => pickIpv4Subnet([{ subnet: 'fc00:f853:ccd:e793::/64' }], 'kind')).toThrow(/docker network 'kind' has no IPv4 subnet \(it has: fc00:f853:ccd:e793::\/64\)/);
   });
 
-  it('plans the top of a /16 like the netns lab (.255.200-250) with netlab containers below the pool', () => {
+  it('plans the top /24 of a /16 like the netns lab (.255.200-250) with NLB addresses and netlab containers below', () => {
     expect(kindAddressPlan(subnet('172.19.0.0/16'), ['a', 'b'])).toMatchInlineSnapshot(`
       {
         "clientIp": "172.19.255.190",
         "emulatorIp": "172.19.255.191",
+        "nlbPool": {
+          "cidr": "172.19.255.96/27",
+          "end": "172.19.255.126",
+          "start": "172.19.255.97",
+        },
         "pool": {
           "end": "172.19.255.250",
           "start": "172.19.255.200",
@@ -29,22 +34,28 @@ describe('kind network addresses', () => {
           "b": "172.19.255.193",
         },
       }
-    `);
-  });
-
-  it('uses the top quarter of a small subnet and never the broadcast address', () => {
-    const p = kindAddressPlan(subnet('10.1.2.64/26'), ['a', 'b']);
-    expect(p.pool).toEqual({ start: '10.1.2.112', end: '10.1.2.126' });
-    expect([p.clientIp, p.emulatorIp, ...Object.values(p.zoneIps)]).toEqual(['10.1.2.96', '10.1.2.97', '10.1.2.98', '10.1.2.99']);
+    `)
   });
 
   it('normalizes a subnet written with host bits and works for a /24 and a /8', () => {
     expect(kindAddressPlan(subnet('192.168.7.9/24'), ['a']).pool).toEqual({ start: '192.168.7.200', end: '192.168.7.250' });
     expect(kindAddressPlan(subnet('10.0.0.0/8'), ['a']).pool).toEqual({ start: '10.255.255.200', end: '10.255.255.250' });
+    expect(kindAddressPlan(subnet('10.0.0.0/8'), ['a']).nlbPool).toEqual({ start: '10.255.255.97', end: '10.255.255.126', cidr: '10.255.255.96/27' });
   });
 
-  it('refuses a subnet too small to hold nodes, containers and a pool', () => {
-    expect(() => kindAddressPlan(subnet('10.0.0.0/28'), ['a'])).toThrow(/has 16 addresses; netlab needs at least 32/);
+  it('keeps every address it plans inside the subnet, off the network and broadcast addresses, and apart', () => {
+    for (const cidr of ['172.18.0.0/16', '172.19.0.0/16', '192.168.200.0/24', '10.89.0.0/20', '100.64.0.0/10']) {
+      const s = subnet(cidr);
+      const p = kindAddressPlan(s, ['a', 'b', 'c']);
+      const all = [p.pool.start, p.pool.end, p.nlbPool.start, p.nlbPool.end, p.clientIp, p.emulatorIp, ...Object.values(p.zoneIps)].map(ipToNumber);
+      const last = s.base + 2 ** (32 - s.prefix) - 1;
+      expect(all.every((n) => n > s.base && n < last)).toBe(true);
+      expect(new Set(all).size).toBe(all.length);
+    }
+  });
+
+  it('refuses a subnet smaller than a /24', () => {
+    expect(() => kindAddressPlan(subnet('10.0.0.0/25'), ['a'])).toThrow(/has 128 addresses; netlab needs at least a \/24/);
   });
 
   it('is not fooled by IPv6 text', () => {

@@ -140,7 +140,7 @@ describe('KindProvider.up/down with fake kind and docker', () => {
     const runs = docker.filter((l) => l.startsWith('docker run '));
     expect(runs).toHaveLength(2);
     expect(runs[0]).toContain('--name t-nlb --network kind --ip 172.19.255.191');
-    expect(runs[0]).toContain('--zones a=172.19.255.192,b=172.19.255.193');
+    expect(runs[0]).toContain('--zones a=172.19.255.192,b=172.19.255.193 --pool 172.19.255.97-172.19.255.126 --interface eth0 --time-scale 1');
     expect(runs[0]).toContain(`--volume ${dir}/kubeconfig.internal:/etc/netlab/kubeconfig:ro`);
     expect(runs[1]).toContain('--name t-client --network kind --ip 172.19.255.190');
     expect(docker).toContain('docker exec t-worker2 ip route replace 198.51.100.0/24 via 172.19.255.191 dev eth0');
