@@ -30,6 +30,7 @@ interface CaptureCliOptions {
   html?: string;
   pcapng?: string;
   keep?: boolean;
+  provider?: 'netns' | 'kind';
 }
 
 function requestsOption(v: string | undefined): number | undefined {
@@ -91,6 +92,7 @@ export async function capture(opts: CaptureCliOptions): Promise<number> {
     capturer: opts.capturer,
     source: opts.source,
     keep: opts.keep,
+    provider: opts.provider,
     onProgress: progressPrinter(!!opts.json),
   });
   if (opts.json) process.stdout.write(`${JSON.stringify({ ...r.report, lesson: lessonJson(r), ...ebpfJson(r) }, null, 2)}\n`);

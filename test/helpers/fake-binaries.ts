@@ -18,6 +18,10 @@ export interface FakeRule {
   /** Bytes (base64) written to stdout, then wait for SIGINT/SIGTERM and print `stderrOnStop` (a capture). */
   streamBase64?: string;
   stderrOnStop?: string;
+  /** Record this process's pid under the name given after `flag` (as a container name is). */
+  pidNameAfter?: string;
+  /** Send SIGINT to the process recorded under the name that is the last argument (`docker kill … NAME`). */
+  interruptLastArg?: boolean;
 }
 
 export interface FakeCall {
@@ -44,6 +48,13 @@ if (!rule) { process.stderr.write('fake ${name}: no rule for ' + argv.join(' ') 
 if (rule.writeFileAfter) {
   const i = argv.indexOf(rule.writeFileAfter.flag);
   if (i >= 0) fs.writeFileSync(argv[i + 1], rule.writeFileAfter.content);
+}
+if (rule.pidNameAfter) {
+  const i = argv.indexOf(rule.pidNameAfter);
+  if (i >= 0) fs.writeFileSync(path.join(${JSON.stringify(this.dir)}, argv[i + 1] + '.pid'), String(process.pid));
+}
+if (rule.interruptLastArg) {
+  try { process.kill(Number(fs.readFileSync(path.join(${JSON.stringify(this.dir)}, argv[argv.length - 1] + '.pid'), 'utf8')), 'SIGINT'); } catch { process.exitCode = 1; }
 }
 if (rule.stdout) process.stdout.write(rule.stdout);
 if (rule.stderr) process.stderr.write(rule.stderr);
