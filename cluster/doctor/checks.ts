@@ -7,6 +7,7 @@ import { ebpfProbeCheck } from '../capture/ebpf/doctor.js';
 import { ensureTracefs } from '../capture/ebpf/tracefs.js';
 import { run, which } from '../exec/exec.js';
 import { pathExists as exists } from '../exec/paths.js';
+import { kindProviderChecks } from '../kind/doctor.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'warn';
 
@@ -178,6 +179,7 @@ export async function runChecks(): Promise<CheckResult[]> {
   if (root.status === 'ok' && haveIp) results.push(...(await kernelChecks()));
   results.push(...(await ebpfChecks(root.status === 'ok')));
   results.push(await dockerEngineCheck());
+  results.push(...(await kindProviderChecks()));
   return results;
 }
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerClient } from '../../../cluster/docker/client.js';
 import { kindCapturePlan } from '../../../cluster/kind/capture-plan.js';
 import { startKindCapture } from '../../../cluster/kind/capturer.js';
+import type { CaptureTarget } from '../../../cluster/capture/points.js';
 import { FakeBinaries } from '../../helpers/fake-binaries.js';
 
 // A pcap global header (LINUX_SLL2, nanosecond magic) and nothing else: what tcpdump writes first.
@@ -28,7 +29,7 @@ afterAll(() => {
   rmSync(out, { recursive: true, force: true });
 });
 
-const target = (name: string, role: string) => ({ name, role, netns: `container:${name}`, node: null, pod: null, namespace: null, interfaces: ['eth0'] });
+const target = (name: string, role: CaptureTarget['role']): CaptureTarget => ({ name, role, netns: `container:${name}`, node: null, pod: null, namespace: null, interfaces: ['eth0'] });
 
 describe('startKindCapture', () => {
   it('streams each helper into its file, resolves interface names in the same namespace, and stops them with SIGINT', async () => {
