@@ -270,9 +270,8 @@ export class DockerClient {
   }
 
   async info(): Promise<DockerInfo> {
-    const r = await this.call(['info', '--format', '{{json .}}'], { allowFailure: true, timeoutMs: 20_000 });
-    // With no daemon the CLI still prints client-side JSON and exits 1; parseInfo says why.
-    if (r.exitCode !== 0 && !r.stdout.trim().startsWith('{')) throw this.failure(this.argv(['info']), r);
+    // With no daemon the CLI still prints client-side JSON, but exits 1 and says why on stderr.
+    const r = await this.call(['info', '--format', '{{json .}}'], { timeoutMs: 20_000 });
     return parseInfo(r.stdout, formatCommand(this.bin, this.argv(['info'])));
   }
 
@@ -386,6 +385,26 @@ export class DockerClient {
     return [r.stdout, r.stderr].filter(Boolean).join('\n');
   }
 
+  /** Names of the containers (running or not) carrying `label` (`key` or `key=value`). */
+  async containersWithLabel(label: string): Promise<string[]> {
+    const r = await this.call(['ps', '--all', '--filter', `label=${label}`, '--format', '{{.Names}}']);
+    return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+  }
+
+  async start(container: string): Promise<void> {
+    await this.call(['start', container], { timeoutMs: 60_000 });
+  }
+
+  /** Stops a container (SIGTERM, then SIGKILL after `graceSeconds`). */
+  async stop(container: string, graceSeconds = 10): Promise<void> {
+    await this.call(['stop', '--time', String(graceSeconds), container], { timeoutMs: (graceSeconds + 30) * 1000 });
+  }
+
+  /** Copies a host file or folder into a container (`docker cp`), e.g. a tool a node image lacks. */
+  async copyTo(container: string, hostPath: string, containerPath: string): Promise<void> {
+    await this.call(['cp', hostPath, `${container}:${containerPath}`], { timeoutMs: 120_000 });
+  }
+
   /** Removes a container, running or not, with its anonymous volumes; a missing one is not an error. */
   async remove(container: string): Promise<void> {
     const r = await this.call(['rm', '--force', '--volumes', container], { allowFailure: true });
@@ -403,6 +422,12 @@ export class DockerClient {
     if (r.exitCode === 0) return true;
     if (NOT_FOUND.test(r.stderr)) return false;
     throw this.failure(this.argv(['image', 'inspect', tag]), r);
+  }
+
+  /** `repository:tag` of every tagged image in the engine, sorted. */
+  async images(): Promise<string[]> {
+    const r = await this.call(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'], { timeoutMs: 20_000 });
+    return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.includes('<none>')).sort();
   }
 
   /** Removes an image tag; a missing one is not an error. */
