@@ -209,6 +209,7 @@ export class FakeKubeApi {
   kubeconfigPath = '';
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'netlab-fake-kube-'));
   private readonly server: http.Server;
+  private readonly extraServers: http.Server[] = [];
   private readonly kinds: KindInfo[] = [];
   private readonly store = new Map<string, Map<string, KubeObject>>();
   private readonly watchers = new Set<Watcher>();
@@ -238,13 +239,13 @@ export class FakeKubeApi {
     return api;
   }
 
-  /** A kubeconfig for this server (http, so TLS verification is off; a bearer token the server checks). */
-  kubeconfig(context = 'fake'): string {
+  /** A kubeconfig for this server, or for `server` leading to it (http, so TLS verification is off; a bearer token the server checks). */
+  kubeconfig(context = 'fake', server = this.url): string {
     return [
       'apiVersion: v1',
       'kind: Config',
       'clusters:',
-      `- name: fake\n  cluster:\n    server: ${this.url}\n    insecure-skip-tls-verify: true`,
+      `- name: fake\n  cluster:\n    server: ${server}\n    insecure-skip-tls-verify: true`,
       'users:',
       `- name: fake\n  user:\n    token: ${this.token}`,
       'contexts:',
@@ -254,10 +255,23 @@ export class FakeKubeApi {
     ].join('\n');
   }
 
+  /**
+   * Serve the same API on a unix socket too. Sockets are files, visible from every network
+   * namespace: a relay inside a lab namespace (netns-relay.ts) lets a process there reach the server.
+   */
+  async listenUnix(socketPath: string): Promise<void> {
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve());
+    });
+    this.extraServers.push(server);
+  }
+
   async close(): Promise<void> {
     this.dropWatches();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of [this.server, ...this.extraServers]) s.closeAllConnections();
+    await Promise.all([this.server, ...this.extraServers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     rmSync(this.dir, { recursive: true, force: true });
   }
 
