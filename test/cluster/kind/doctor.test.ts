@@ -24,7 +24,7 @@ describe('kind provider doctor checks', () => {
   });
 
   it('names what is missing: no engine running, kind not on PATH', async () => {
-    bins.install('docker', [{ args: ['info'], stdout: JSON.stringify({ ServerVersion: '', ServerErrors: ['Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'] }), exitCode: 1 }]);
+    bins.install('docker', [{ args: ['info'], stdout: JSON.stringify({ ServerVersion: '', ClientInfo: { Version: '26.1.5' } }), stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n', exitCode: 1 }]);
     const r = await kindProviderChecks(new DockerClient(), 'kind-not-here');
     expect(r.map((c) => [c.name, c.status])).toEqual([['kind: kind binary', 'missing']]);
     expect(r[0]!.fix).toMatch(/kind\.sigs\.k8s\.io/);

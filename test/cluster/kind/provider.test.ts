@@ -220,9 +220,9 @@ describe('KindProvider.up/down with fake kind and docker', () => {
   });
 
   it('says the Docker engine is not running when docker info fails', async () => {
-    bins.install('docker', [{ args: ['info'], stdout: JSON.stringify({ ServerVersion: '', ServerErrors: ['Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'] }), exitCode: 1 }]);
+    bins.install('docker', [{ args: ['info'], stdout: JSON.stringify({ ServerVersion: '', ClientInfo: { Version: '26.1.5' } }), stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n', exitCode: 1 }]);
     const err = await failure(new KindProvider(env()).up(upOpts));
-    expect(err.message).toMatch(/^the kind provider needs a running Docker engine: no Docker engine answered: Cannot connect to the Docker daemon/);
+    expect(err.message).toMatch(/^the kind provider needs a running Docker engine: docker failed \(exit 1\): Cannot connect to the Docker daemon/);
     expect(bins.lines('kind')).toEqual([]);
   });
 
