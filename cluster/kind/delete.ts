@@ -16,8 +16,7 @@ export async function teardown(lab: string, env: Pick<KindEnv, 'docker' | 'kind'
   await writeKindState(state);
   const leftovers = new Set(state.resources.containers);
   for (const label of [`${LAB_LABEL}=${lab}`, `${HELPER_LABEL}=${lab}`]) {
-    const r = await run('docker', env.docker.argv(['ps', '--all', '--quiet', '--filter', `label=${label}`]), { allowFailure: true });
-    for (const id of r.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) leftovers.add(id);
+    for (const name of await env.docker.containersWithLabel(label)) leftovers.add(name);
   }
   for (const c of leftovers) {
     env.log(`docker rm --force ${c}`);

@@ -5,7 +5,6 @@
  */
 import type { ExecTarget, LabProvider, UpOptions } from '../lab/provider.js';
 import { NetlabError, UsageError } from '../../analyzer/errors.js';
-import { run } from '../exec/exec.js';
 import { validateKindOptions } from './config.js';
 import { teardown } from './delete.js';
 import { requireTools, type KindEnv } from './env.js';
@@ -64,6 +63,7 @@ export class KindProvider implements LabProvider<KindLabState> {
     const state = await requireKindState(lab);
     const container = state.nodes.find((n) => n === node || n === `${state.cluster}-${node}`);
     if (!container) throw new NetlabError(`kind lab '${lab}' has no node '${node}'`, { exitCode: 1, hint: `nodes: ${state.nodes.join(', ')}` });
-    await run('docker', this.env.docker.argv([stopped ? 'stop' : 'start', container]), { timeoutMs: 60_000 });
+    if (stopped) await this.env.docker.stop(container);
+    else await this.env.docker.start(container);
   }
 }

@@ -162,8 +162,8 @@ describe('KindProvider.up/down with fake kind and docker', () => {
     expect(await new KindProvider(env()).down('t')).toBe(true);
     expect(bins.lines()).toEqual([
       'docker info --format {{json .}}',
-      'docker ps --all --quiet --filter label=netlab.lab=t',
-      'docker ps --all --quiet --filter label=netlab.capture=t',
+      'docker ps --all --filter label=netlab.lab=t --format {{.Names}}',
+      'docker ps --all --filter label=netlab.capture=t --format {{.Names}}',
       'docker rm --force --volumes t-nlb',
       'docker rm --force --volumes t-client',
       `kind delete cluster --name t --kubeconfig ${dir}/kubeconfig`,
@@ -192,8 +192,8 @@ describe('KindProvider.up/down with fake kind and docker', () => {
     expect(err.message).toContain('Address already in use');
     const tail = bins.lines().slice(-5);
     expect(tail).toEqual([
-      'docker ps --all --quiet --filter label=netlab.lab=t',
-      'docker ps --all --quiet --filter label=netlab.capture=t',
+      'docker ps --all --filter label=netlab.lab=t --format {{.Names}}',
+      'docker ps --all --filter label=netlab.capture=t --format {{.Names}}',
       'docker rm --force --volumes t-nlb',
       'docker rm --force --volumes t-client',
       expect.stringMatching(/^kind delete cluster --name t /),
