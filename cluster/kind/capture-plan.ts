@@ -35,7 +35,10 @@ export interface KindCaptureCommand {
 export const HELPER_LABEL = 'netlab.capture';
 
 function joinArgs(s: KindCaptureSubject): string[] {
-  return s.pod ? ['--pid', `container:${s.pod.node}`, '--privileged'] : ['--network', `container:${s.container}`, '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW'];
+  const capture = ['--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW'];
+  // setns into another process's network namespace needs SYS_ADMIN (and SYS_PTRACE to open its
+  // /proc/PID/ns/net); that is all nsenter -n needs, so no --privileged.
+  return s.pod ? ['--pid', `container:${s.pod.node}`, '--cap-add', 'SYS_ADMIN', '--cap-add', 'SYS_PTRACE', ...capture] : ['--network', `container:${s.container}`, ...capture];
 }
 
 function inNamespace(s: KindCaptureSubject, argv: string[]): string[] {

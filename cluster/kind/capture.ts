@@ -114,6 +114,11 @@ function startClient(env: KindEnv, state: KindLabState, url: string, args: strin
 /** The NLB's DNS name resolves, inside the client container, to the zones with healthy targets (as AWS DNS answers). */
 const HOSTS_UPDATE = "const fs=require('fs');const [h,...ips]=process.argv.slice(1);const keep=fs.readFileSync('/etc/hosts','utf8').split('\\n').filter((l)=>l&&!l.trim().endsWith(' '+h));fs.writeFileSync('/etc/hosts',[...keep,...ips.map((ip)=>ip+' '+h)].join('\\n')+'\\n')";
 
+/** argv (in the client container) that makes `name` resolve to `ips` through its /etc/hosts, replacing earlier lines for it. */
+export function resolveInClientArgv(name: string, ips: readonly string[]): string[] {
+  return ['node', '-e', HOSTS_UPDATE, name, ...ips];
+}
+
 async function waitForNlb(kube: KubeClient, scenario: Scenario, progress: (m: string) => void, timeoutMs = 180_000): Promise<ServiceReport> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -138,7 +143,7 @@ async function trafficUrl(kube: KubeClient, env: KindEnv, state: KindLabState, s
     case 'loadBalancer': {
       if (isNlbService(svc)) {
         const nlb = await waitForNlb(kube, scenario, progress);
-        await env.docker.exec(clientName(state.name), ['node', '-e', HOSTS_UPDATE, nlb.dnsName!, ...nlb.dnsAddresses]);
+        await env.docker.exec(clientName(state.name), resolveInClientArgv(nlb.dnsName!, nlb.dnsAddresses));
         return { url: `http://${nlb.dnsName}:${port.port}/`, clientIp: CLIENT_PUBLIC_IP, nlb };
       }
       const ip = await kube.waitFor('Service', (svcs) => svcs.find((s) => s.metadata?.name === scenario.traffic.service)?.status?.loadBalancer?.ingress?.find((i) => i.ip)?.ip, {

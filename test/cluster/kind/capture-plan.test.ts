@@ -19,7 +19,8 @@ describe('kindCapturePlan', () => {
 
   it("enters a pod's network namespace from its node's pid namespace", () => {
     const pod = plan[3]!;
-    expect(pod.capture).toEqual(expect.arrayContaining(['--pid', 'container:lab1-worker', '--privileged', '--entrypoint', 'nsenter']));
+    expect(pod.capture).toEqual(expect.arrayContaining(['--pid', 'container:lab1-worker', '--cap-add', 'SYS_ADMIN', '--entrypoint', 'nsenter']));
+    expect(pod.capture).not.toContain('--privileged');
     expect(pod.capture.slice(pod.capture.indexOf('netlab:0.1.0-abc123') + 1, pod.capture.indexOf('netlab:0.1.0-abc123') + 6)).toEqual(['-t', '4242', '-n', 'tcpdump', '-i']);
     expect(pod.links.slice(-7)).toEqual(['-t', '4242', '-n', 'ip', '-j', 'link', 'show']);
   });

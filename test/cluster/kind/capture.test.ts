@@ -75,7 +75,7 @@ beforeAll(async () => {
     { args: ['exec', 't-client', 'node', '-e'] },
     { args: ['exec', 't-client', 'node', '/opt/netlab/dist/cluster/traffic/http-client.js'], stdout: [request(0, 'deploy-echo-5d8f-0'), request(1, 'deploy-echo-5d8f-1'), request(2, 'deploy-echo-5d8f-0')].join('\n') + '\n' },
     { args: ['run', '--rm', '--pull', 'never', '--label', 'netlab.capture=t', '*', '*', '*', '*', '*', '*', '--name'], pidNameAfter: '--name', stderr: LISTENING, streamBase64: PCAP_HEADER, stderrOnStop: '0 packets captured\n0 packets dropped by kernel\n' },
-    { args: ['run', '--rm', '--pull', 'never', '--label', 'netlab.capture=t', '--pid', '*', '--privileged', '--name'], pidNameAfter: '--name', stderr: LISTENING, streamBase64: PCAP_HEADER, stderrOnStop: '0 packets captured\n0 packets dropped by kernel\n' },
+    { args: ['run', '--rm', '--pull', 'never', '--label', 'netlab.capture=t', '--pid', '*', '--cap-add', 'SYS_ADMIN', '--cap-add', 'SYS_PTRACE', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--name'], pidNameAfter: '--name', stderr: LISTENING, streamBase64: PCAP_HEADER, stderrOnStop: '0 packets captured\n0 packets dropped by kernel\n' },
     { args: ['run', '--rm'], stdout: JSON.stringify([{ ifindex: 1, ifname: 'lo' }, { ifindex: 9, ifname: 'eth0' }]) },
     { args: ['kill', '--signal', 'SIGINT'], interruptLastArg: true },
   ]);
