@@ -4,13 +4,14 @@ import { NetlabError, UsageError } from '../../analyzer/errors.js';
 import { spawn } from '../../cluster/exec/exec.js';
 import { checkLabName, labDir } from '../../cluster/lab/names.js';
 import { isAlive } from '../../cluster/lab/processes.js';
-import { requireState } from '../../cluster/lab/state.js';
+import { readState, requireState } from '../../cluster/lab/state.js';
+import { readKindState } from '../../cluster/kind/state.js';
 import { applyManifests, deleteManifests, waitForPods } from '../../cluster/lab/api.js';
 import { renderGet, renderStatus, resourceOf } from '../../cluster/lab/views.js';
 import { NetnsProvider } from '../../cluster/netns/provider.js';
 import { defaultKindEnv } from '../../cluster/kind/env.js';
 import { KindProvider } from '../../cluster/kind/provider.js';
-import { kindUpSummary } from '../../cluster/kind/summary.js';
+import { kindStatusLines, kindUpSummary } from '../../cluster/kind/summary.js';
 import { nlbStatusLines, nlbSummaries } from '../../cluster/nlb/describe.js';
 import type { LabProvider } from '../../cluster/lab/provider.js';
 
@@ -69,7 +70,14 @@ export async function down(opts: { name: string; provider?: string }): Promise<n
 }
 
 export async function status(opts: { name: string; json?: boolean }): Promise<number> {
-  const state = await requireState(checkLabName(opts.name));
+  const name = checkLabName(opts.name);
+  // A kind lab of that name (and no netns lab) answers from its own record.
+  const kind = (await readState(name)) ? null : await readKindState(name);
+  if (kind) {
+    process.stdout.write(opts.json ? `${JSON.stringify(kind, null, 2)}\n` : `${kindStatusLines(kind).join('\n')}\n`);
+    return 0;
+  }
+  const state = await requireState(name);
   const alive = !!state.controller.pid && isAlive(state.controller.pid);
   const loadBalancers = await nlbSummaries(state, labDir(state.name));
   if (opts.json) {
