@@ -10,7 +10,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ResultPromise } from 'execa';
 import { NetlabError } from '../../analyzer/errors.js';
-import { formatCommand, run, spawn, type RunResult } from '../exec/exec.js';
+import { formatCommand, run, spawn, which, type RunResult } from '../exec/exec.js';
+import { pathExists } from '../exec/paths.js';
 
 /** Everything `docker run` needs, as data. `runArgs` turns it into argv. */
 export interface ContainerPlan {
@@ -256,6 +257,10 @@ export class DockerClient {
   private async call(args: readonly string[], opts: { input?: string; timeoutMs?: number; allowFailure?: boolean; env?: Record<string, string> } = {}): Promise<RunResult> {
     const full = this.argv(args);
     const r = await run(this.bin, full, { allowFailure: true, input: opts.input, timeoutMs: opts.timeoutMs, env: opts.env });
+    // execa reports a binary that could not be started as exit -1 with no output.
+    if (r.exitCode === -1 && !r.stderr && !(this.bin.includes('/') ? await pathExists(this.bin) : await which(this.bin))) {
+      throw new NetlabError(`${this.bin} is not installed`, { where: formatCommand(this.bin, full), hint: 'apt-get install -y docker.io (or run netlab doctor)' });
+    }
     if (r.exitCode !== 0 && !opts.allowFailure) throw this.failure(full, r);
     return r;
   }
@@ -306,7 +311,8 @@ export class DockerClient {
    * Starts a command in a container and hands over its stdout as a byte stream. Killing a
    * `docker exec` client does not end the command inside the container, so the command carries
    * a unique environment marker and stop() signals it by its host pid (this needs the daemon on
-   * this machine, which is the only case netlab has).
+   * this machine, which is the only case netlab has). For tcpdump pass `--immediate-mode` as
+   * well as `-U`: without it packets wait in libpcap's ring and the SIGINT of stop() loses them.
    */
   execStream(container: string, argv: readonly string[]): ExecStream {
     const marker = `NETLAB_EXEC_STREAM=${randomBytes(8).toString('hex')}`;

@@ -151,6 +151,12 @@ describe('DockerClient against a fake docker binary', () => {
     expect((await calls()).every((c) => c[0] === '-H' && c[1] === 'unix:///x.sock')).toBe(true);
   });
 
+  it('no docker binary: one line saying so, for every call', async () => {
+    const missing = new DockerClient({ bin: path.join(dir, 'no-such-docker') });
+    const err = await missing.remove('x').catch((e: unknown) => e);
+    expect((err as NetlabError).oneLine()).toBe(`${path.join(dir, 'no-such-docker')} rm --force --volumes x: ${path.join(dir, 'no-such-docker')} is not installed — apt-get install -y docker.io (or run netlab doctor)`);
+  });
+
   it('no daemon: one line naming the socket and what to do', async () => {
     const err = await docker.info().catch((e: unknown) => e);
     expect((err as NetlabError).oneLine()).toMatch(/Cannot connect to the Docker daemon.*no Docker engine at unix:\/\/\/x\.sock: start dockerd/);

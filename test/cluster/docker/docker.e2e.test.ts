@@ -25,9 +25,11 @@ const third = randomInt(200, 250);
 const subnet = `172.18.${third}.0/24`;
 const echoIp = `172.18.${third}.10`;
 const clientIp = `172.18.${third}.20`;
+const nlbIp = `172.18.${third}.30`;
 const network = `${prefix}net`;
 const echoName = `${prefix}echo`;
 const clientName = `${prefix}client`;
+const nlbName = `${prefix}nlb`;
 const REQUESTS = 5;
 
 let before: HostState;
@@ -40,7 +42,7 @@ async function cleanup(): Promise<void> {
   if (cleanedUp || !dockerd) return;
   cleanedUp = true;
   const d = dockerd.client;
-  for (const c of [clientName, echoName]) await d.remove(c).catch(() => undefined);
+  for (const c of [clientName, echoName, nlbName]) await d.remove(c).catch(() => undefined);
   await d.networkRemove(network).catch(() => undefined);
   if (image) await d.imageRemove(image.tag).catch(() => undefined);
   await dockerd.stop();
@@ -95,21 +97,28 @@ describe('netlab on a real Docker engine (private dockerd)', () => {
     expect(rows[2]!.detail).toBe(image.tag);
   });
 
-  it('runs two containers on a user-defined network that inspect reports with its real subnet', async (ctx) => {
+  it('runs three containers on a user-defined network that inspect reports with its real subnet', async (ctx) => {
     const d = needDockerd(ctx);
     if (!image) ctx.skip('no image');
     await d.client.networkCreate(network, { subnet, bridgeName: `${prefix}br`, hostAddress: false, labels: { 'netlab.test': prefix } });
     const base = { image: image!.tag, network, sysctls: {}, env: {}, labels: { 'netlab.test': prefix } };
     const echo: ContainerPlan = { ...base, name: echoName, ipv4: echoIp, capAdd: ['NET_ADMIN', 'NET_RAW'], cmd: ['dist/cluster/workloads/echo.js', '--hostname', echoName, '--port', '8080'] };
     const client: ContainerPlan = { ...base, name: clientName, ipv4: clientIp, capAdd: [], entrypoint: 'sleep', cmd: ['infinity'] };
+    // Like the NLB emulator's data plane: forwarding on, no redirects (client and target share the subnet).
+    const nlb: ContainerPlan = {
+      ...base, name: nlbName, ipv4: nlbIp, capAdd: ['NET_ADMIN', 'NET_RAW'], entrypoint: 'sleep', cmd: ['infinity'],
+      sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.send_redirects': '0', 'net.ipv4.conf.eth0.send_redirects': '0' },
+    };
     await d.client.run(echo);
     await d.client.run(client);
+    await d.client.run(nlb);
 
     const net = await d.client.networkInspect(network);
     expect(net.subnets).toEqual([{ subnet, gateway: null, family: 4 }]);
     expect(net.containers.map((c) => [c.name, c.ipv4])).toEqual([
       [clientName, clientIp],
       [echoName, echoIp],
+      [nlbName, nlbIp],
     ]);
     // The pid is the container's: its network namespace holds the echo address.
     const pid = await d.client.pid(echoName);
@@ -127,7 +136,7 @@ describe('netlab on a real Docker engine (private dockerd)', () => {
     for (let i = 0; i < 100 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 100));
     expect(await ready()).toBe(true);
 
-    const capture = d.client.execStream(echoName, ['tcpdump', '-U', '-n', '-i', 'eth0', '-w', '-', 'tcp port 8080']);
+    const capture = d.client.execStream(echoName, ['tcpdump', '--immediate-mode', '-U', '-n', '-i', 'eth0', '-w', '-', 'tcp port 8080']);
     // Keyed by the connection's client port, so a retransmitted segment under load counts once.
     const syns = new Map<number, string>();
     const requestLines = new Map<number, string>();
@@ -166,10 +175,42 @@ describe('netlab on a real Docker engine (private dockerd)', () => {
     expect(cmds).not.toContain('tcpdump');
   });
 
+  it('an NLB-like container rewrites with iptables (DNAT + SNAT): captured inside it, both sides of the NAT; the echo sees the NLB', async (ctx) => {
+    const d = needDockerd(ctx);
+    if (!image) ctx.skip('no image');
+    const rules = [
+      ['-t', 'nat', '-A', 'PREROUTING', '-d', nlbIp, '-p', 'tcp', '--dport', '80', '-j', 'DNAT', '--to-destination', `${echoIp}:8080`],
+      ['-t', 'nat', '-A', 'POSTROUTING', '-d', echoIp, '-p', 'tcp', '--dport', '8080', '-j', 'MASQUERADE'],
+    ];
+    for (const r of rules) await d.client.exec(nlbName, ['iptables', ...r]);
+
+    const capture = d.client.execStream(nlbName, ['tcpdump', '--immediate-mode', '-U', '-n', '-i', 'eth0', '-w', '-', 'tcp']);
+    // Every packet of a connection carries the same IP ID sequence before and after the NAT; the
+    // SYN's IP ID joins the client's SYN with the one the NLB sends on.
+    const synsById = new Map<number, string[]>();
+    const decoded = decodeStream(capture.stdout, (rec) => {
+      if (rec.proto !== PROTO.TCP || (rec.tcpFlags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) !== TCP_FLAG.SYN) return;
+      const seen = synsById.get(rec.ipId) ?? [];
+      const line = `${ipv4ToString(rec.src4)} > ${ipv4ToString(rec.dst4)}:${rec.dport}`;
+      if (!seen.includes(line)) seen.push(line);
+      synsById.set(rec.ipId, seen);
+    });
+    await capture.waitForStderr('listening on');
+    const r = await d.client.exec(clientName, ['node', 'dist/cluster/traffic/http-client.js', '--url', `http://${nlbIp}/`, '--requests', String(REQUESTS)]);
+    const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: number | null; clientAddress: string | null });
+    // ip mode without client IP preservation: the app sees the NLB's address, not the client's.
+    expect(results.map((x) => [x.status, x.clientAddress])).toEqual(Array.from({ length: REQUESTS }, () => [200, nlbIp]));
+    await capture.stop();
+    await decoded;
+    // Every SYN the client sent was seen again leaving the NLB, rewritten on both addresses.
+    expect(synsById.size).toBeGreaterThanOrEqual(REQUESTS);
+    for (const seen of synsById.values()) expect(seen).toEqual([`${clientIp} > ${nlbIp}:80`, `${nlbIp} > ${echoIp}:8080`]);
+  });
+
   it('lists containers by label, copies a file in, stops and starts one', async (ctx) => {
     const d = needDockerd(ctx);
     if (!image) ctx.skip('no image');
-    expect(await d.client.containersWithLabel(`netlab.test=${prefix}`)).toEqual([clientName, echoName].sort());
+    expect(await d.client.containersWithLabel(`netlab.test=${prefix}`)).toEqual([clientName, echoName, nlbName].sort());
     const dir = await mkdtemp(path.join(tmpdir(), `${prefix}cp-`));
     try {
       await writeFile(path.join(dir, 'note.txt'), 'copied by docker cp\n');
