@@ -255,8 +255,13 @@ export class KubeClient {
     return true;
   }
 
+  /** The current context's namespace (kubectl's default for namespaced objects without one). */
+  get defaultNamespace(): string {
+    return this.config.getContextObject(this.config.getCurrentContext())?.namespace ?? 'default';
+  }
+
   /** Server-side apply one object (created when missing); `where` names it in errors. */
-  async applyObject(object: KubeObject, where?: string, defaultNamespace = 'default'): Promise<AppliedObject> {
+  async applyObject(object: KubeObject, where?: string, defaultNamespace = this.defaultNamespace): Promise<AppliedObject> {
     const loc = where ?? objectKey(object);
     if (typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') {
       throw new NetlabError('the object has no apiVersion or kind', { where: loc, hint: 'each document must be a Kubernetes object with apiVersion and kind' });
@@ -276,7 +281,7 @@ export class KubeClient {
   }
 
   /** Apply every document of a manifest file's text, in order; the first error names its document's file:line. */
-  async applyDocuments(yamlText: string, file: string, defaultNamespace = 'default'): Promise<AppliedObject[]> {
+  async applyDocuments(yamlText: string, file: string, defaultNamespace = this.defaultNamespace): Promise<AppliedObject[]> {
     const docs = yamlDocuments(yamlText, file);
     for (const d of docs) {
       if (typeof d.value !== 'object' || Array.isArray(d.value)) {
@@ -434,8 +439,11 @@ class ListWatch<T extends KubeObject> implements Informer<T> {
           await this.relist();
           if (this.lists === 1) this.resolveSynced();
         }
+        const startedAt = Date.now();
         const gone = await this.watchOnce();
         if (gone) this.resourceVersion = '';
+        // A server that ends every watch at once must not be asked again in a tight loop.
+        if (!gone && Date.now() - startedAt < 100) await sleep(200);
         this.backoffMs = 0;
       } catch (err) {
         if (this.stopped) return;

@@ -4,6 +4,7 @@
  * rules in chains of their own (NLBAPI-*) so that rules the container runtime keeps there — such
  * as Docker's embedded DNS — are left alone. Every step is idempotent; `cleanup` undoes them.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { NetlabError } from '../../../analyzer/errors.js';
 import { run } from '../../exec/exec.js';
 import { HOOKED_CHAINS } from '../dataplane/rules.js';
@@ -24,13 +25,19 @@ export async function linkInfo(iface: string): Promise<LinkInfo> {
   return { mac: link?.address ?? '', addresses: (link?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => a.local) };
 }
 
-/** Forwarding must be on for DNAT to targets; a container may not be allowed to turn it on. */
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+/**
+ * Forwarding must be on for DNAT to targets. Read and written through /proc (no sysctl binary
+ * needed in an image); a container may not be allowed to turn it on.
+ */
 export async function ensureForwarding(): Promise<void> {
-  const now = await run('sysctl', ['-n', 'net.ipv4.ip_forward'], { allowFailure: true });
-  if (now.stdout.trim() === '1') return;
-  const r = await run('sysctl', ['-qw', 'net.ipv4.ip_forward=1'], { allowFailure: true });
-  if (r.exitCode !== 0) {
-    throw new NetlabError('cannot turn on IP forwarding in this network namespace', {
+  if ((await readFile(IP_FORWARD, 'utf8')).trim() === '1') return;
+  try {
+    await writeFile(IP_FORWARD, '1\n');
+  } catch (err) {
+    throw new NetlabError(`cannot turn on IP forwarding in this network namespace (${(err as NodeJS.ErrnoException).code})`, {
+      where: IP_FORWARD,
       hint: 'run the emulator privileged, or its container with --sysctl net.ipv4.ip_forward=1',
     });
   }

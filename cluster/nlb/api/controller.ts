@@ -68,6 +68,8 @@ export class ApiNlbController {
   private readonly sentEvents = new Map<string, string>();
   private appliedRules = '';
   private rulesChain: Promise<void> = Promise.resolve();
+  /** Agent ticks run one at a time (the timer's and a reconcile pass's): a tick is not reentrant. */
+  private agentChain: Promise<void> = Promise.resolve();
   private lastReport = '';
   private healthSignature = '';
   private wanted = false;
@@ -111,6 +113,7 @@ export class ApiNlbController {
     if (this.timer) clearInterval(this.timer);
     for (const i of Object.values(this.informers)) i?.stop();
     await this.running;
+    await this.agentChain;
     await Promise.all([...this.agents.values()].map((a) => a.stop()));
   }
 
@@ -130,16 +133,23 @@ export class ApiNlbController {
     return (this.informers[kind]?.list() ?? []) as T[];
   }
 
+  private tickAgents(): Promise<void> {
+    this.agentChain = this.agentChain.then(async () => {
+      for (const a of this.agents.values()) {
+        try {
+          await a.tick();
+        } catch (err) {
+          this.opts.log(`agent: ${(err as Error).message}`);
+        }
+      }
+    });
+    return this.agentChain;
+  }
+
   /** Agents tick; a change of any target's health is a reason to write to the API again. */
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    for (const a of this.agents.values()) {
-      try {
-        await a.tick();
-      } catch (err) {
-        this.opts.log(`agent: ${(err as Error).message}`);
-      }
-    }
+    await this.tickAgents();
     const sig = JSON.stringify(this.statuses().map((s) => s.targets.map((t) => [t.targetGroup, t.ip, t.port, t.state, t.reason])));
     if (sig !== this.healthSignature) {
       this.healthSignature = sig;
@@ -231,7 +241,7 @@ export class ApiNlbController {
       };
       this.agents.get(z.zone)!.configure(config);
     }
-    for (const a of this.agents.values()) await a.tick();
+    await this.tickAgents();
 
     for (const ip of [...this.addresses]) {
       if (wantedIps.has(ip)) continue;

@@ -232,13 +232,14 @@ describe('NLB emulator in API mode (fake API server + netns lab, real packets)',
   it('ip targets: kernel NAT straight to the pods, which see the emulator\'s load balancer address', async () => {
     await waitFor('ip-mode targets healthy', () => states('ip-mode').join() === 'healthy,healthy');
     const lbIps = ingressOf('ip-mode').slice(1).map((i) => i.ip!);
-    const hosts = new Set<string>();
-    for (let i = 0; i < 8; i++) {
+    const hosts = new Map<string, number>();
+    for (let i = 0; i < 20; i++) {
       const r = (await curl(lbIps[i % 2]!))!;
       expect(lbIps).toContain(r.client);
-      hosts.add(r.hostname);
+      hosts.set(r.hostname, (hosts.get(r.hostname) ?? 0) + 1);
     }
-    expect([...hosts].every((h) => h.startsWith('ipweb-'))).toBe(true);
+    // Cross-zone on: new flows hash over both pods (all 20 on one would be a 2-in-a-million chance).
+    expect([...hosts.keys()].sort()).toEqual(api.objects('Pod', 'default').filter((p) => p.metadata?.labels?.app === 'ipweb').map((p) => p.metadata!.name).sort());
   });
 
   it('ip + PPv2: the PPv2-aware app reports the client from the PROXY header; its TCP peer is the emulator', async () => {
@@ -269,6 +270,19 @@ describe('NLB emulator in API mode (fake API server + netns lab, real packets)',
     const pods = api.objects('Pod', 'default').filter((p) => p.metadata?.labels?.app === 'ipweb');
     for (const p of pods) await waitFor('the drain finalizer on ip targets', () => api.object('Pod', p.metadata!.name!, 'default')!.metadata!.finalizers?.includes(DRAIN_FINALIZER));
     const [victim, survivor] = pods as [KindTypes['Pod'], KindTypes['Pod']];
+    // Ten keep-alive connections ask every 200 ms and note which pod answered on which socket; the
+    // script says "answered" once every socket has had an answer, and goes on for 3.5 s more.
+    const lbIp = ingressOf('ip-mode')[1]!.ip!;
+    const script = `const http=require('node:http');const seen=[];let errors=0;let told=false;
+const agents=Array.from({length:10},()=>new http.Agent({keepAlive:true,maxSockets:1}));
+const iv=setInterval(()=>agents.forEach((agent,i)=>http.get({host:'${lbIp}',path:'/',agent},(res)=>{const port=res.socket.localPort;let b='';res.on('data',d=>b+=d);res.on('end',()=>{seen.push([Date.now(),i,port,(/Hostname: (\\S+)/.exec(b)||[])[1]]);
+if(!told&&new Set(seen.map(x=>x[1])).size===10){told=true;process.stdout.write('answered\\n');
+setTimeout(()=>{clearInterval(iv);process.stdout.write(JSON.stringify({seen,errors})+'\\n');process.exit(0)},3500)}})}).on('error',()=>errors++)),200);`;
+    const long = spawn(process.execPath, ['-e', script], { netns: CLIENT, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false });
+    let out = '';
+    long.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    long.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    await waitFor('every keep-alive socket answered once', () => out.includes('answered\n'), 15_000);
     const deletedAt = Date.now();
     expect(await kube.delete('Pod', victim.metadata!.name!, 'default')).toBe(true);
     const terminating = api.object('Pod', victim.metadata!.name!, 'default');
@@ -279,6 +293,15 @@ describe('NLB emulator in API mode (fake API server + netns lab, real packets)',
     // 60 s / time scale 20 = 3 s of draining, then the finalizer goes and the API deletes the pod.
     await waitFor('the pod gone from the API', () => !api.object('Pod', victim.metadata!.name!, 'default'));
     expect(Date.now() - deletedAt).toBeGreaterThan(2500);
+    // Connections the victim had before its deletion kept being answered by it through the drain.
+    await long;
+    const { seen, errors } = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { seen: Array<[number, number, number, string]>; errors: number };
+    expect(errors).toBe(0);
+    const onVictim = new Set(seen.filter(([t, , , h]) => t < deletedAt && h === victim.metadata!.name).map(([, , port]) => port));
+    expect(onVictim.size, `victim ${victim.metadata!.name}, deleted at ${deletedAt}; seen ${JSON.stringify(seen.slice(0, 40))}`).toBeGreaterThan(0);
+    const later = seen.filter(([t, , port]) => t > deletedAt && onVictim.has(port));
+    expect(later.every(([, , , h]) => h === victim.metadata!.name)).toBe(true);
+    expect(Math.max(...later.map(([t]) => t)) - deletedAt).toBeGreaterThan(2000);
     expect(api.object('Pod', survivor.metadata!.name!, 'default')!.metadata!.finalizers).toContain(DRAIN_FINALIZER);
     await waitFor('only the survivor reported', () => report('ip-mode')!.targetGroups[0]!.TargetHealthDescriptions.map((d) => d.Target.Id).join() === survivor.status!.podIP);
   });
@@ -299,7 +322,8 @@ spec:
     expect(event.type).toBe('Warning');
     expect(event.message).toBe('Failed build model due to annotation service.beta.kubernetes.io/aws-load-balancer-nlb-target-type="pods": unsupported target type (use "instance" or "ip")');
     expect(ingressOf('bad')).toEqual([]);
-    expect(report('bad')!.loadBalancer).toBeNull();
+    // Events are written before the report in a pass: wait for the report too.
+    expect((await waitFor('the report on bad', () => report('bad'))).loadBalancer).toBeNull();
     expect((await curl(ingressOf('inst-cluster')[1]!.ip!))!.hostname).toMatch(/^web-/);
   });
 
