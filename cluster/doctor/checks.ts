@@ -8,6 +8,7 @@ import { ensureTracefs } from '../capture/ebpf/tracefs.js';
 import { dockerChecks } from '../docker/doctor.js';
 import { run, which } from '../exec/exec.js';
 import { pathExists as exists } from '../exec/paths.js';
+import { kindProviderChecks } from '../kind/doctor.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'warn';
 
@@ -163,6 +164,7 @@ export async function runChecks(): Promise<CheckResult[]> {
   if (root.status === 'ok' && haveIp) results.push(...(await kernelChecks()));
   results.push(...(await ebpfChecks(root.status === 'ok')));
   results.push(...(await dockerChecks()));
+  results.push(...(await kindProviderChecks()));
   return results;
 }
 
