@@ -140,6 +140,7 @@ export function buildProgram(): Command {
     .option('--html <file>', 'also write an HTML report')
     .option('--pcapng <file>', 'also write an annotated, merged pcapng')
     .option('--keep', 'leave the scenario applied (or the capture namespace deployed) after the run')
+    .addOption(new Option('--provider <provider>', 'lab provider (kind: a kind cluster in Docker, see docs/kind.md)').choices(['netns', 'kind']).default('netns'))
     .action(action(() => import('./commands/capture.js').then((m) => ({ run: m.capture }))));
 
   program

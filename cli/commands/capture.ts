@@ -36,6 +36,7 @@ interface CaptureCliOptions extends Omit<RemoteCaptureCliOptions, 'service'> {
   html?: string;
   pcapng?: string;
   keep?: boolean;
+  provider?: 'netns' | 'kind';
 }
 
 function requestsOption(v: string | undefined): number | undefined {
@@ -78,7 +79,9 @@ export function renderCaptureRun(r: CaptureRun): string {
   out.push(lt.toString());
   out.push(`Verdict: ${r.verdict}`);
   out.push(r.checks.every((c) => c.ok) ? `Lesson shown: yes (${r.checks.length} checks)` : `Lesson shown: NO (${r.checks.filter((c) => !c.ok).length} of ${r.checks.length} checks failed)`);
-  out.push(`Saved in ${r.outDir} (pcaps, manifest.json, conntrack and iptables ground truth, report.json, report.md); ${r.totalSeconds.toFixed(1)} s.`);
+  // The kind provider records no conntrack/iptables ground truth (docs/kind.md).
+  const saved = 'provider' in r.report && r.report.provider === 'kind' ? 'pcaps, manifest.json, report.json, report.md' : 'pcaps, manifest.json, conntrack and iptables ground truth, report.json, report.md';
+  out.push(`Saved in ${r.outDir} (${saved}); ${r.totalSeconds.toFixed(1)} s.`);
   return `${out.join('\n')}\n`;
 }
 
@@ -102,6 +105,7 @@ export async function capture(opts: CaptureCliOptions): Promise<number> {
     capturer: opts.capturer,
     source: opts.source,
     keep: opts.keep,
+    provider: opts.provider,
     onProgress: progressPrinter(!!opts.json),
   });
   if (opts.json) process.stdout.write(`${JSON.stringify({ ...r.report, lesson: lessonJson(r), ...ebpfJson(r) }, null, 2)}\n`);
@@ -124,7 +128,7 @@ export async function compare(names: string[], opts: { requests?: string; name: 
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ scenarios: runs.map((r) => ({ ...r.report, lesson: lessonJson(r) })) }, null, 2)}\n`);
   } else {
-    process.stdout.write(`${renderCompare(runs.map((r) => ({ scenario: r.scenario.name, report: r.report, lessonOk: r.checks.every((c) => c.ok) })))}\n`);
+    process.stdout.write(`${renderCompare(runs.map((r) => ({ scenario: r.scenario.name, report: r.report, lessonOk: r.checks.every((c) => c.ok) })), { width: process.stdout.columns || undefined })}\n`);
   }
   if (opts.html) {
     await writeHtmlReport(opts.html, { title: `netlab compare ${names.join(' ')}`, reports: runs.map((r) => ({ scenario: r.scenario.name, report: r.report, targetHealth: r.report.targetHealth, timeline: r.timeline })), generatedAt: new Date().toISOString() });
