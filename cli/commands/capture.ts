@@ -94,6 +94,7 @@ const ebpfJson = (r: CaptureRun) => (r.ebpf ? { ebpf: r.ebpf } : {});
 export async function capture(opts: CaptureCliOptions): Promise<number> {
   if (opts.scenario === undefined && opts.service === undefined) throw new UsageError('capture needs --scenario NAME or --service NS/NAME', 'netlab capture --scenario local-policy, or netlab capture --kubeconfig K --service default/echo');
   if (opts.scenario !== undefined && opts.service !== undefined) throw new UsageError('give --scenario or --service, not both', 'a scenario runs in the local lab; --service captures on an existing cluster');
+  if (opts.service !== undefined && opts.provider === 'kind') throw new UsageError('--provider kind runs a scenario in netlab\'s kind lab, not --service', 'to capture a Service on a kind cluster, give its --kubeconfig/--context');
   if (opts.service !== undefined) return (await import('./capture-remote.js')).captureRemote({ ...opts, service: opts.service });
   const remoteOnly = REMOTE_ONLY.filter((k) => opts[k] !== undefined);
   if (remoteOnly.length) throw new UsageError(`${remoteOnly.map(flag).join(', ')} only work with --service`, 'a scenario runs in the local lab');

@@ -386,6 +386,7 @@ describe('the netlab capture --service process', () => {
       [['--service', 'shop/web', '--duration', '5 minutes'], 1, /--duration '5 minutes' is not a duration/],
       [['--service', 'shop/web', '--scenario', 'nodeport'], 1, /give --scenario or --service, not both/],
       [[], 1, /capture needs --scenario NAME or --service NS\/NAME/],
+      [['--service', 'shop/web', '--provider', 'kind'], 1, /--provider kind runs a scenario in netlab's kind lab, not --service/],
     ];
     for (const [args, code, message] of cases) {
       const r = await exited(cli(args));
