@@ -10,6 +10,11 @@ import { ifindexMap } from './ifindex.js';
 import { allReady, type CaptureTarget, type CapturedFile } from './points.js';
 
 export interface RunningCapture {
+  /**
+   * Start capturing in one more namespace while running (a pod born mid-run); resolves once
+   * capturing there. Capturers that cannot add points lack it.
+   */
+  add?(target: CaptureTarget): Promise<void>;
   /** Stop every capture, wait for files to be flushed, and return what each saw. */
   stop(): Promise<CapturedFile[]>;
 }
@@ -29,41 +34,52 @@ export function tcpdumpArgs(file: string, filter: string): string[] {
   return ['-i', 'any', '-B', '16384', '-y', 'LINUX_SLL2', '-nn', '-U', '--immediate-mode', '-s', '0', '--time-stamp-precision', 'nano', '-w', file, filter];
 }
 
-export async function startTcpdump(targets: CaptureTarget[], outDir: string, filter: string, readyTimeoutMs = 10_000): Promise<RunningCapture> {
-  const procs = targets.map((target) => {
-    const file = path.join(outDir, `${target.name.replaceAll('/', '_')}.pcap`);
-    const child = spawn('tcpdump', tcpdumpArgs(file, filter), { netns: target.netns, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false });
-    let stderr = '';
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new NetlabError(`tcpdump in ${target.netns} did not start within ${readyTimeoutMs} ms: ${stderr.trim()}`)), readyTimeoutMs);
-      child.stderr?.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (/listening on/.test(stderr)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      void child.then((r) => {
+function startOne(target: CaptureTarget, outDir: string, filter: string, readyTimeoutMs: number) {
+  const file = path.join(outDir, `${target.name.replaceAll('/', '_')}.pcap`);
+  const child = spawn('tcpdump', tcpdumpArgs(file, filter), { netns: target.netns, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false });
+  let stderr = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new NetlabError(`tcpdump in ${target.netns} did not start within ${readyTimeoutMs} ms: ${stderr.trim()}`)), readyTimeoutMs);
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/listening on/.test(stderr)) {
         clearTimeout(timer);
-        reject(new NetlabError(`tcpdump in ${target.netns} exited before capturing: ${String(r.stderr ?? stderr).trim() || `exit ${r.exitCode}`}`));
-      });
+        resolve();
+      }
     });
-    return { target, file, child, ready, stderrText: () => stderr };
+    void child.then((r) => {
+      clearTimeout(timer);
+      reject(new NetlabError(`tcpdump in ${target.netns} exited before capturing: ${String(r.stderr ?? stderr).trim() || `exit ${r.exitCode}`}`));
+    });
   });
+  return { target, file, child, ready, stderrText: () => stderr };
+}
+
+export async function startTcpdump(targets: CaptureTarget[], outDir: string, filter: string, readyTimeoutMs = 10_000): Promise<RunningCapture> {
+  const procs = targets.map((target) => startOne(target, outDir, filter, readyTimeoutMs));
   await allReady(procs);
   // Resolve names now, in each capture's own namespace: reading them later elsewhere is wrong.
   const maps = await Promise.all(procs.map((p) => ifindexMap(p.target.netns)));
+  const added: Array<{ proc: ReturnType<typeof startOne>; map: Record<string, string> }> = [];
   return {
+    async add(target) {
+      const proc = startOne(target, outDir, filter, readyTimeoutMs);
+      await allReady([proc]);
+      added.push({ proc, map: await ifindexMap(target.netns) });
+    },
     async stop() {
-      for (const p of procs) p.child.kill('SIGINT');
-      await Promise.all(procs.map((p) => p.child));
-      return procs.map((p, i) => {
-        const stats = parseTcpdumpStats(p.stderrText());
+      // A namespace added mid-run may have gained its devices after add(): look again while it exists.
+      for (const a of added) a.map = { ...a.map, ...(await ifindexMap(a.proc.target.netns).catch(() => ({}))) };
+      const all = [...procs.map((proc, i) => ({ proc, map: maps[i]! })), ...added];
+      for (const { proc } of all) proc.child.kill('SIGINT');
+      await Promise.all(all.map(({ proc }) => proc.child));
+      return all.map(({ proc, map }) => {
+        const stats = parseTcpdumpStats(proc.stderrText());
         return {
-          target: p.target,
-          file: p.file,
+          target: proc.target,
+          file: proc.file,
           linktype: 276,
-          ifindexMap: maps[i]!,
+          ifindexMap: map,
           interface: null,
           packets: Number.isNaN(stats.captured) ? 0 : stats.captured,
           dropped: Number.isNaN(stats.dropped) ? null : stats.dropped,

@@ -16,6 +16,13 @@ import { detectPageAddressing } from './pages.js';
 import { buildProbeProgram, tracepointCount, type PageAddressing } from './program.js';
 import { waitForAttach } from './attach.js';
 import { EbpfRecordFiller, type EbpfPacketRecord } from './record.js';
+import { ReorderBuffer } from './reorder.js';
+
+/**
+ * How long events wait to be put back in time order (reorder.ts). Longer than bpftrace's batches
+ * get on a loaded machine; the analyzer matches copies of a packet within 2 s anyway.
+ */
+export const REORDER_LAG_NS = 2e9;
 
 export interface EbpfPoint {
   /** Position in the point list (records carry it as `point`). */
@@ -67,6 +74,8 @@ export interface EbpfCaptureSummary {
   lost: number;
   /** Lines that looked like events but did not parse. */
   malformed: number;
+  /** Events that came more than REORDER_LAG_NS late and are out of time order in the files. */
+  lateEvents: number;
   points: EbpfPoint[];
   /** bpftrace's pid, for CPU accounting by benchmarks. */
   pid: number | undefined;
@@ -183,6 +192,8 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
   };
 
   const parser = new EventLineParser(payloadWords, requestHeadBytes);
+  const reorder = new ReorderBuffer(REORDER_LAG_NS, onEvent);
+  const hold = (ev: EbpfEvent): void => reorder.push(ev);
   const stderrParser = new EventLineParser(0);
   const proc = spawn(bpftrace, ['-B', 'full', ...programArgs], {
     stdin: 'ignore',
@@ -206,7 +217,7 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
 
   let ended = false;
   proc.stdout?.on('data', (chunk: Buffer) => {
-    parser.push(chunk, onEvent);
+    parser.push(chunk, hold);
     if (!attaching && parser.readyMonoNs !== null && proc.pid !== undefined) {
       attaching = true;
       waitForAttach(proc.pid, tracepointCount(programOptions), () => !ended).then(
@@ -249,7 +260,8 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
     clearTimeout(timeout);
     if (!ended) proc.kill('SIGINT');
     await done;
-    parser.finish(onEvent);
+    parser.finish(hold);
+    reorder.flush();
     stderrParser.finish(ignoreEvent);
     for (const w of writers) w?.close();
     merged?.close();
@@ -266,6 +278,7 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
       events: parser.events,
       lost: parser.lost + stderrParser.lost,
       malformed: parser.malformed,
+      lateEvents: reorder.lateEvents,
       points: points.map((p) => ({ ...p })),
       pid: proc.pid,
       messages: messages(),

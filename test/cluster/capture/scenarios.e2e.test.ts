@@ -28,21 +28,22 @@ describe.skipIf(!root)('scenario catalogue end to end', () => {
   });
   afterAll(async () => {
     await new NetnsProvider().down(LAB);
-    for (const d of outDirs) await rm(d, { recursive: true, force: true });
+    // NETLAB_E2E_KEEP=1 keeps every run's captures and reports (to study a failure).
+    if (!process.env.NETLAB_E2E_KEEP) for (const d of outDirs) await rm(d, { recursive: true, force: true });
   });
 
-  // The NLB and MetalLB lessons are captured twice — tcpdump in every namespace and one eBPF
-  // probe — and both captures must show the same paths and verdicts (issue 7). Not for scenarios
-  // whose pods appear mid-run (the probe traces the namespaces that exist when it starts) or
-  // whose proof is an HTTP header past the probe's 32 payload bytes (gateway-xff).
-  const BOTH = new Set(['local-policy', 'instance-cluster', 'ip-mode', 'ip-mode-ppv2', 'metallb-cluster', 'metallb-local']);
+  // Every lesson is captured twice — tcpdump in every namespace and one eBPF probe — and both
+  // captures must show the same paths and verdicts (issue 7): pods born mid-run (readiness-gate,
+  // drain) are traced from the moment their namespace is made, and the gateway's
+  // X-Forwarded-For is read from the request head the probe keeps for gateway scenarios.
+  const BOTH = new Set(['local-policy', 'instance-cluster', 'ip-mode', 'ip-mode-ppv2', 'metallb-cluster', 'metallb-local', 'readiness-gate', 'drain', 'gateway-xff', 'nodeport', 'clusterip']);
 
   async function capture(scenario: string): Promise<CaptureRun> {
     const outDir = path.join(os.tmpdir(), `${LAB}-${scenario}`);
     outDirs.push(outDir);
     const r = await runCapture({ scenario, lab: LAB, requests: REQUESTS, outDir, source: BOTH.has(scenario) ? 'both' : 'pcap' });
     if (BOTH.has(scenario)) {
-      expect(r.ebpf?.agreesWithPcap, `${scenario}: eBPF vs pcap: ${r.ebpf?.differences.join('; ')}`).toBe(true);
+      expect(r.ebpf?.agreesWithPcap, `${scenario} (${outDir}, ${r.ebpf?.lateEvents} events out of order, ${r.ebpf?.lost} lost): eBPF vs pcap: ${r.ebpf?.differences.join('; ')}`).toBe(true);
       expect(r.ebpf?.events).toBeGreaterThan(REQUESTS * 10);
     }
     expect(r.checks.filter((c) => !c.ok), `${scenario}: ${r.verdict}`).toEqual([]);
