@@ -242,13 +242,13 @@ function watchPods(lab: string, scenario: Scenario, initial: readonly CaptureTar
 }
 
 /** The lab's address ranges: client, NLB public, node (NLB private, MetalLB pool), pod and service networks. */
-const LAB_RANGES = [CLIENT_NETWORK, `${NLB_PUBLIC_PREFIX}0/24`, NODE_NETWORK, POD_NETWORK, SERVICE_NETWORK];
+export const LAB_RANGES = [CLIENT_NETWORK, `${NLB_PUBLIC_PREFIX}0/24`, NODE_NETWORK, POD_NETWORK, SERVICE_NETWORK];
 /**
  * Request head bytes the probe keeps past its 32 payload bytes where a gateway adds
  * X-Forwarded-For at the end of the head: the request line, a Host of an NLB DNS name (~80
  * bytes), Connection and the XFF line end before byte 200.
  */
-const GATEWAY_REQUEST_HEAD_BYTES = 256;
+export const GATEWAY_REQUEST_HEAD_BYTES = 256;
 
 function addressBook(state: LabState): { owners: Record<string, AddressOwner>; lb: string[]; node: string[]; client: string[] } {
   const owners: Record<string, AddressOwner> = { [state.client.ip]: { role: 'client' } };

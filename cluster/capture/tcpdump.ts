@@ -7,6 +7,7 @@ import path from 'node:path';
 import { NetlabError } from '../../analyzer/errors.js';
 import { spawn } from '../exec/exec.js';
 import { ifindexMap } from './ifindex.js';
+import { prioritizeCapture } from './priority.js';
 import { allReady, type CaptureTarget, type CapturedFile } from './points.js';
 
 export interface RunningCapture {
@@ -37,6 +38,8 @@ export function tcpdumpArgs(file: string, filter: string): string[] {
 function startOne(target: CaptureTarget, outDir: string, filter: string, readyTimeoutMs: number) {
   const file = path.join(outDir, `${target.name.replaceAll('/', '_')}.pcap`);
   const child = spawn('tcpdump', tcpdumpArgs(file, filter), { netns: target.netns, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false });
+  // `ip netns exec` execs tcpdump in place, so this pid is tcpdump's.
+  prioritizeCapture(child.pid);
   let stderr = '';
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new NetlabError(`tcpdump in ${target.netns} did not start within ${readyTimeoutMs} ms: ${stderr.trim()}`)), readyTimeoutMs);

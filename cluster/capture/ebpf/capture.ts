@@ -17,6 +17,7 @@ import { buildProbeProgram, tracepointCount, type PageAddressing } from './progr
 import { waitForAttach } from './attach.js';
 import { EbpfRecordFiller, type EbpfPacketRecord } from './record.js';
 import { ReorderBuffer } from './reorder.js';
+import { prioritizeCapture } from '../priority.js';
 
 /**
  * How long events wait to be put back in time order (reorder.ts). Longer than bpftrace's batches
@@ -203,6 +204,8 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
     // STRLEN: room for the longest /run/netns/<lab>-pod-<namespace>-<pod> path in `N` lines.
     env: { BPFTRACE_PERF_RB_PAGES: String(opts.perfBufferPages ?? 1024), BPFTRACE_STRLEN: '128' },
   });
+
+  prioritizeCapture(proc.pid);
 
   let readyResolve!: () => void;
   let readyReject!: (err: Error) => void;

@@ -48,7 +48,7 @@ describe.skipIf(!root)('scenario catalogue end to end', () => {
     }
     expect(r.checks.filter((c) => !c.ok), `${scenario}: ${r.verdict}`).toEqual([]);
     expect(r.requests.answered).toBe(REQUESTS);
-    expect(r.captures.every((c) => c.dropped === 0)).toBe(true);
+    expect(r.captures.filter((c) => c.dropped !== 0).map((c) => `${c.point}: ${c.dropped} dropped`), `${scenario}: tcpdump drops`).toEqual([]);
     runs.set(scenario, r);
     return r;
   }
@@ -118,14 +118,25 @@ describe.skipIf(!root)('scenario catalogue end to end', () => {
     expect(local.report.summary.clientIpAtBackend.peer).toBe(REQUESTS);
   });
 
+  /** The replacement pod, born mid-run, is traced from its creation and captured by both sources. */
+  async function expectBornPodCaptured(r: CaptureRun): Promise<void> {
+    const born = r.ebpf!.learnedNamespaces.filter((n) => n.startsWith(`${LAB}-pod-`));
+    expect(born).toHaveLength(1);
+    const namespaces = async (dir: string) => (JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { points: Array<{ namespace: string }> }).points.map((p) => p.namespace);
+    expect(await namespaces(path.join(r.outDir, 'ebpf'))).toContain(born[0]);
+    expect(await namespaces(r.outDir)).toContain(born[0]);
+  }
+
   it('readiness-gate: the replacement pod waits for its target to be healthy', async () => {
     const r = await capture('readiness-gate');
     expect(r.checks.find((c) => c.what.startsWith('new pod held'))?.ok).toBe(true);
+    await expectBornPodCaptured(r);
   });
 
   it('drain: the deleted pod drains and its open connection keeps working', async () => {
     const r = await capture('drain');
     expect(r.checks.find((c) => c.what.startsWith('open connection'))?.ok).toBe(true);
+    await expectBornPodCaptured(r);
   });
 
   it('gateway-xff: the app sees the client in X-Forwarded-For', async () => {
