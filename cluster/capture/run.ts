@@ -222,7 +222,8 @@ function watchPods(lab: string, scenario: Scenario, initial: readonly CaptureTar
   let running = true;
   const loop = (async () => {
     while (running) {
-      const state = await readState(lab);
+      // A read that races the controller's write is retried on the next tick.
+      const state = await readState(lab).catch(() => null);
       for (const t of state ? podTargets(state, scenario) : []) {
         if (known.has(t.netns)) continue;
         known.set(t.netns, t);
