@@ -27,12 +27,16 @@ export function parseTcpdumpStats(stderr: string): { captured: number; dropped: 
 }
 
 /**
- * `-B 16384`: with libpcap's default 2 MiB ring, `-i any` in immediate mode dropped 1–2 of 200
- * packets of a plain HTTP exchange here; 16 MiB dropped none. Without immediate mode the ring's
- * blocks were never handed over before SIGINT and nothing was written.
+ * `-B 65536`: libpcap's TPACKET_V3 ring is made of 256 KiB blocks, and in immediate mode the
+ * kernel hands a block over after 1 ms even if it holds one packet, so the ring is as many
+ * milliseconds of traffic as it has blocks before tcpdump must read. The default 2 MiB (8 blocks)
+ * dropped 1–2 of 200 packets of a plain HTTP exchange here; 16 MiB (64 blocks) dropped none on a
+ * quiet machine but 4–12 packets in about half the e2e runs while other labs loaded it (load
+ * average 12 on 2 cores), even at nice −10; 64 MiB (256 blocks) is a quarter second. Without
+ * immediate mode the ring's blocks were never handed over before SIGINT and nothing was written.
  */
 export function tcpdumpArgs(file: string, filter: string): string[] {
-  return ['-i', 'any', '-B', '16384', '-y', 'LINUX_SLL2', '-nn', '-U', '--immediate-mode', '-s', '0', '--time-stamp-precision', 'nano', '-w', file, filter];
+  return ['-i', 'any', '-B', '65536', '-y', 'LINUX_SLL2', '-nn', '-U', '--immediate-mode', '-s', '0', '--time-stamp-precision', 'nano', '-w', file, filter];
 }
 
 function startOne(target: CaptureTarget, outDir: string, filter: string, readyTimeoutMs: number) {

@@ -77,6 +77,8 @@ export interface EbpfCaptureSummary {
   malformed: number;
   /** Events that came more than REORDER_LAG_NS late and are out of time order in the files. */
   lateEvents: number;
+  /** The furthest an event arrived behind a newer one (ms): how out of order bpftrace printed. */
+  maxBehindMs: number;
   points: EbpfPoint[];
   /** bpftrace's pid, for CPU accounting by benchmarks. */
   pid: number | undefined;
@@ -193,7 +195,7 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
   };
 
   const parser = new EventLineParser(payloadWords, requestHeadBytes);
-  const reorder = new ReorderBuffer(REORDER_LAG_NS, onEvent);
+  const reorder = new ReorderBuffer(REORDER_LAG_NS, payloadWords + requestHeadBytes / 8, onEvent);
   const hold = (ev: EbpfEvent): void => reorder.push(ev);
   const stderrParser = new EventLineParser(0);
   const proc = spawn(bpftrace, ['-B', 'full', ...programArgs], {
@@ -282,6 +284,7 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
       lost: parser.lost + stderrParser.lost,
       malformed: parser.malformed,
       lateEvents: reorder.lateEvents,
+      maxBehindMs: Math.round(reorder.maxBehindNs / 1e4) / 100,
       points: points.map((p) => ({ ...p })),
       pid: proc.pid,
       messages: messages(),
