@@ -66,21 +66,27 @@ export async function startTcpdump(targets: CaptureTarget[], outDir: string, fil
   const procs = targets.map((target) => startOne(target, outDir, filter, readyTimeoutMs));
   await allReady(procs);
   // Resolve names now, in each capture's own namespace: reading them later elsewhere is wrong.
-  const maps = await Promise.all(procs.map((p) => ifindexMap(p.target.netns)));
-  const added: Array<{ proc: ReturnType<typeof startOne>; map: Record<string, string> }> = [];
+  const running = await Promise.all(procs.map(async (proc) => ({ proc, map: await ifindexMap(proc.target.netns) })));
+  /**
+   * Devices come and go while capturing (a pod born mid-run adds a veth to its node): look again
+   * in every namespace that still exists, keeping the names of devices since removed.
+   */
+  const refresh = () =>
+    Promise.all(running.map(async (r) => {
+      r.map = { ...r.map, ...(await ifindexMap(r.proc.target.netns).catch(() => ({}))) };
+    }));
   return {
     async add(target) {
       const proc = startOne(target, outDir, filter, readyTimeoutMs);
       await allReady([proc]);
-      added.push({ proc, map: await ifindexMap(target.netns) });
+      running.push({ proc, map: {} });
+      await refresh();
     },
     async stop() {
-      // A namespace added mid-run may have gained its devices after add(): look again while it exists.
-      for (const a of added) a.map = { ...a.map, ...(await ifindexMap(a.proc.target.netns).catch(() => ({}))) };
-      const all = [...procs.map((proc, i) => ({ proc, map: maps[i]! })), ...added];
-      for (const { proc } of all) proc.child.kill('SIGINT');
-      await Promise.all(all.map(({ proc }) => proc.child));
-      return all.map(({ proc, map }) => {
+      await refresh();
+      for (const { proc } of running) proc.child.kill('SIGINT');
+      await Promise.all(running.map(({ proc }) => proc.child));
+      return running.map(({ proc, map }) => {
         const stats = parseTcpdumpStats(proc.stderrText());
         return {
           target: proc.target,

@@ -38,16 +38,16 @@ describe.skipIf(!root)('scenario catalogue end to end', () => {
   // X-Forwarded-For is read from the request head the probe keeps for gateway scenarios.
   const BOTH = new Set(['local-policy', 'instance-cluster', 'ip-mode', 'ip-mode-ppv2', 'metallb-cluster', 'metallb-local', 'readiness-gate', 'drain', 'gateway-xff', 'nodeport', 'clusterip']);
 
-  async function capture(scenario: string): Promise<CaptureRun> {
+  async function capture(scenario: string, requests = REQUESTS): Promise<CaptureRun> {
     const outDir = path.join(os.tmpdir(), `${LAB}-${scenario}`);
     outDirs.push(outDir);
-    const r = await runCapture({ scenario, lab: LAB, requests: REQUESTS, outDir, source: BOTH.has(scenario) ? 'both' : 'pcap' });
+    const r = await runCapture({ scenario, lab: LAB, requests, outDir, source: BOTH.has(scenario) ? 'both' : 'pcap' });
     if (BOTH.has(scenario)) {
       expect(r.ebpf?.agreesWithPcap, `${scenario} (${outDir}, ${r.ebpf?.lateEvents} events out of order, ${r.ebpf?.lost} lost): eBPF vs pcap: ${r.ebpf?.differences.join('; ')}`).toBe(true);
-      expect(r.ebpf?.events).toBeGreaterThan(REQUESTS * 10);
+      expect(r.ebpf?.events).toBeGreaterThan(requests * 10);
     }
     expect(r.checks.filter((c) => !c.ok), `${scenario}: ${r.verdict}`).toEqual([]);
-    expect(r.requests.answered).toBe(REQUESTS);
+    expect(r.requests.answered).toBe(requests);
     expect(r.captures.filter((c) => c.dropped !== 0).map((c) => `${c.point}: ${c.dropped} dropped`), `${scenario}: tcpdump drops`).toEqual([]);
     runs.set(scenario, r);
     return r;
@@ -118,13 +118,18 @@ describe.skipIf(!root)('scenario catalogue end to end', () => {
     expect(local.report.summary.clientIpAtBackend.peer).toBe(REQUESTS);
   });
 
-  /** The replacement pod, born mid-run, is traced from its creation and captured by both sources. */
-  async function expectBornPodCaptured(r: CaptureRun): Promise<void> {
+  /**
+   * The replacement pod, born mid-run, is traced from its creation and captured by both sources;
+   * returns its pod name.
+   */
+  async function expectBornPodCaptured(r: CaptureRun): Promise<string> {
     const born = r.ebpf!.learnedNamespaces.filter((n) => n.startsWith(`${LAB}-pod-`));
     expect(born).toHaveLength(1);
-    const namespaces = async (dir: string) => (JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { points: Array<{ namespace: string }> }).points.map((p) => p.namespace);
-    expect(await namespaces(path.join(r.outDir, 'ebpf'))).toContain(born[0]);
-    expect(await namespaces(r.outDir)).toContain(born[0]);
+    const points = async (dir: string) => (JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { points: Array<{ namespace: string; pod: string | null }> }).points;
+    const ebpfPoint = (await points(path.join(r.outDir, 'ebpf'))).find((p) => p.namespace === born[0]);
+    expect(ebpfPoint?.pod).toBeTruthy();
+    expect((await points(r.outDir)).map((p) => p.namespace)).toContain(born[0]);
+    return ebpfPoint!.pod!;
   }
 
   it('readiness-gate: the replacement pod waits for its target to be healthy', async () => {
@@ -134,9 +139,12 @@ describe.skipIf(!root)('scenario catalogue end to end', () => {
   });
 
   it('drain: the deleted pod drains and its open connection keeps working', async () => {
-    const r = await capture('drain');
+    // Long enough for the replacement pod to turn healthy and serve: its flows, through a pod
+    // born mid-run, must look the same to both sources.
+    const r = await capture('drain', 300);
     expect(r.checks.find((c) => c.what.startsWith('open connection'))?.ok).toBe(true);
-    await expectBornPodCaptured(r);
+    const born = await expectBornPodCaptured(r);
+    expect(r.report.summary.backends[born]).toBeGreaterThan(0);
   });
 
   it('gateway-xff: the app sees the client in X-Forwarded-For', async () => {
