@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEbpfCapture } from '../cluster/capture/ebpf/capture.js';
+import { GATEWAY_REQUEST_HEAD_BYTES, LAB_RANGES } from '../cluster/capture/run.js';
 import { EventLineParser } from '../cluster/capture/ebpf/events.js';
 import { EbpfRecordFiller } from '../cluster/capture/ebpf/record.js';
 import { resolveNamespaces } from '../cluster/capture/ebpf/netns.js';
@@ -81,7 +82,16 @@ async function baseline(bed: Testbed, rate: number, seconds: number): Promise<Ro
 async function ebpfRun(bed: Testbed, rate: number, seconds: number, outDir: string): Promise<Row> {
   const ns = bed.plan.namespaces;
   const traced = await resolveNamespaces([ns.client, ns.router, ns.server], (n) => n.split('-').slice(1).join('-'));
-  const capture = await startEbpfCapture({ namespaces: traced, ports: [FRONTEND.port, BACKEND.port], outDir });
+  // The probe as `netlab capture` runs it: namespaces learned at creation, the lab's address
+  // ranges, request heads kept (the flood's UDP payload is no request, so no H lines).
+  const capture = await startEbpfCapture({
+    namespaces: traced,
+    ports: [FRONTEND.port, BACKEND.port],
+    outDir,
+    learnNetnsPrefix: `${ns.client.split('-')[0]}-`,
+    addresses: LAB_RANGES,
+    requestHeadBytes: GATEWAY_REQUEST_HEAD_BYTES,
+  });
   await capture.ready;
   const pid = capture.pid!;
   const b0 = processCpuMs(pid);

@@ -72,7 +72,7 @@ export function renderCaptureRun(r: CaptureRun): string {
   const unknown = r.captures.filter((c) => c.dropped === null).length;
   out.push(`Captured ${r.captures.reduce((a, c) => a + c.packets, 0)} packets at ${r.captures.length} capture points; kernel drops: ${dropped}${unknown ? ` (${unknown} points cannot count drops)` : ''}.`);
   if (r.ebpf) {
-    out.push(`eBPF probe: ${r.ebpf.events} events, ${r.ebpf.lost} lost.${r.ebpf.agreesWithPcap === null ? '' : r.ebpf.agreesWithPcap ? ` Same paths and verdicts as the pcap capture${r.ebpf.differences.length ? ` (within 5%: ${r.ebpf.differences.join('; ')})` : ''}.` : ` Differs from the pcap capture:\n  ${r.ebpf.differences.join('\n  ')}`}`);
+    out.push(`eBPF probe: ${r.ebpf.events} events, ${r.ebpf.lost} lost${r.ebpf.lateEvents ? `, ${r.ebpf.lateEvents} out of time order` : ''}${r.ebpf.learnedNamespaces.length ? `; traced from birth: ${r.ebpf.learnedNamespaces.join(', ')}` : ''}.${r.ebpf.agreesWithPcap === null ? '' : r.ebpf.agreesWithPcap ? ` Same paths and verdicts as the pcap capture${r.ebpf.differences.length ? ` (within 5%: ${r.ebpf.differences.join('; ')})` : ''}.` : ` Differs from the pcap capture:\n  ${r.ebpf.differences.join('\n  ')}`}`);
   }
   const lt = new Table({ head: ['lesson check', 'expected', 'seen', ''], style: { head: [], border: [] } });
   for (const c of r.checks) lt.push([c.what, c.expected, c.seen, c.ok ? 'ok' : 'FAIL']);

@@ -17,10 +17,10 @@ import { applyManifests, deleteManifests, deletePodNow, waitForPods } from '../l
 import { labDir } from '../lab/names.js';
 import { readState, requireState, type LabPod, type LabState, type Service } from '../lab/state.js';
 import { isNlbService } from '../model/services.js';
-import { REGION } from '../netns/plan.js';
+import { CLIENT_NETWORK, NODE_NETWORK, POD_NETWORK, REGION, SERVICE_NETWORK } from '../netns/plan.js';
 import { NetnsProvider } from '../netns/provider.js';
 import { NLB_EXTENSION, type NlbExtension } from '../nlb/controller.js';
-import { zoneNodes } from '../nlb/dataplane/topology.js';
+import { NLB_PUBLIC_PREFIX, zoneNodes } from '../nlb/dataplane/topology.js';
 import { serviceTargetHealth } from '../nlb/describe.js';
 import type { DescribeTargetHealthOutput } from '../nlb/health/view.js';
 import { loadScenario, type Scenario } from '../scenarios/catalog.js';
@@ -65,7 +65,16 @@ export interface CaptureRun {
   requests: { sent: number; answered: number; failed: number; hostnames: Record<string, number>; clientAddresses: Record<string, number> };
   captures: Array<{ point: string; file: string; packets: number; dropped: number | null }>;
   /** The eBPF source's totals and, with --source both, whether it tells the same story as pcap. */
-  ebpf: { events: number; lost: number; agreesWithPcap: boolean | null; differences: string[] } | null;
+  ebpf: {
+    events: number;
+    lost: number;
+    /** Events that came too late to be put back in time order (see ebpf/reorder.ts). */
+    lateEvents: number;
+    /** Namespaces made during the run that the probe traced from their creation (pods born mid-run). */
+    learnedNamespaces: string[];
+    agreesWithPcap: boolean | null;
+    differences: string[];
+  } | null;
   labSeconds: number;
   totalSeconds: number;
 }
@@ -189,12 +198,60 @@ async function planTargets(state: LabState, scenario: Scenario): Promise<Capture
     for (const zn of zoneNodes(state.name, REGION, ext.zones)) targets.push({ name: `nlb-${zn.short}`, role: 'lb', netns: zn.netns, node: null, pod: null, namespace: null, interfaces: await interfaces(zn.netns) });
   }
   for (const n of state.nodes.filter((x) => x.role === 'worker')) targets.push({ name: n.name, role: 'node', netns: n.netns, node: n.name, pod: null, namespace: null, interfaces: await interfaces(n.netns) });
-  for (const p of state.pods.filter((x) => !x.deleting)) {
-    const gateway = scenario.gateway !== null && selectorMatches(p, scenario.gateway);
-    targets.push({ name: p.object.metadata!.name!, role: gateway ? 'gateway' : 'pod', netns: p.netns, node: p.object.spec?.nodeName ?? null, pod: p.object.metadata!.name!, namespace: p.object.metadata?.namespace ?? 'default', interfaces: ['eth0'] });
-  }
+  targets.push(...podTargets(state, scenario));
   return targets;
 }
+
+/** One capture target per pod that is not being deleted and has its network (a pod IP). */
+function podTargets(state: LabState, scenario: Scenario): CaptureTarget[] {
+  return state.pods
+    .filter((p) => !p.deleting && p.object.status?.podIP)
+    .map((p) => {
+      const gateway = scenario.gateway !== null && selectorMatches(p, scenario.gateway);
+      return { name: p.object.metadata!.name!, role: gateway ? 'gateway' : 'pod', netns: p.netns, node: p.object.spec?.nodeName ?? null, pod: p.object.metadata!.name!, namespace: p.object.metadata?.namespace ?? 'default', interfaces: ['eth0'] };
+    });
+}
+
+/**
+ * Pods born while traffic flows (a Deployment replacing a deleted pod): polls the lab state and
+ * calls `onNew` once per new pod namespace, so the pcap capturer can start there; `seen()` keeps
+ * every pod met, deleted ones too, so the eBPF points of a pod that lived only mid-run still get
+ * its name at the end.
+ */
+function watchPods(lab: string, scenario: Scenario, initial: readonly CaptureTarget[], onNew: (t: CaptureTarget) => Promise<void>): { stop(): Promise<CaptureTarget[]> } {
+  const known = new Map(initial.map((t) => [t.netns, t]));
+  const born: CaptureTarget[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      // A read that races the controller's write is retried on the next tick.
+      const state = await readState(lab).catch(() => null);
+      for (const t of state ? podTargets(state, scenario) : []) {
+        if (known.has(t.netns)) continue;
+        known.set(t.netns, t);
+        born.push(t);
+        await onNew(t);
+      }
+      await sleep(100);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return born;
+    },
+  };
+}
+
+/** The lab's address ranges: client, NLB public, node (NLB private, MetalLB pool), pod and service networks. */
+export const LAB_RANGES = [CLIENT_NETWORK, `${NLB_PUBLIC_PREFIX}0/24`, NODE_NETWORK, POD_NETWORK, SERVICE_NETWORK];
+/**
+ * Request head bytes the probe keeps past its 32 payload bytes where a gateway adds
+ * X-Forwarded-For at the end of the head: the request line, a Host of an NLB DNS name (~80
+ * bytes), Connection and the XFF line end before byte 200.
+ */
+export const GATEWAY_REQUEST_HEAD_BYTES = 256;
 
 function addressBook(state: LabState): { owners: Record<string, AddressOwner>; lb: string[]; node: string[]; client: string[] } {
   const owners: Record<string, AddressOwner> = { [state.client.ip]: { role: 'client' } };
@@ -349,7 +406,19 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     progress(`capturing at ${targets.length} namespaces with ${source === 'ebpf' ? 'one eBPF probe' : source === 'both' ? `${capturer} and one eBPF probe` : capturer}`);
     const truth = await startGroundTruth(groundTruthNs, outDir);
     const cap = source === 'ebpf' ? null : capturer === 'cap' ? await startCap(targets, outDir, DEFAULT_FILTER) : await startTcpdump(targets, outDir, DEFAULT_FILTER);
-    const probe = source === 'pcap' ? null : await startEbpfCapturer(targets, ebpfDir);
+    const probe = source === 'pcap'
+      ? null
+      : await startEbpfCapturer(targets, ebpfDir, {
+          learnNetnsPrefix: `${opts.lab}-`,
+          addresses: LAB_RANGES,
+          requestHeadBytes: scenario.gateway !== null ? GATEWAY_REQUEST_HEAD_BYTES : 0,
+        });
+    const addFailures: string[] = [];
+    const pods = watchPods(opts.lab, scenario, targets, async (t) => {
+      progress(`pod ${t.name} appeared: capturing there too`);
+      // The probe traces it already (it learned the namespace when it was made).
+      await cap?.add?.(t).catch((err: Error) => void addFailures.push(`${t.name}: ${err.message}`));
+    });
     const monitor = startHealthMonitor(opts.lab, scenario, started);
     const trafficStarted = Date.now();
 
@@ -385,9 +454,10 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     const long = (await Promise.all(longLived)).flat();
     const { draining: drainingSeen, timeline } = await monitor.stop();
     const gateHeld = scenario.expect.readinessGate ? await readinessGateHeld(opts.lab, scenario, trafficStarted - 1000) : null;
+    const born = await pods.stop();
     progress('stopping captures');
     const pcapFiles: CapturedFile[] = cap ? await cap.stop() : [];
-    const ebpfFiles: CapturedFile[] = probe ? await probe.stop() : [];
+    const ebpfFiles: CapturedFile[] = probe ? await probe.stop([...born, ...podTargets(await requireState(opts.lab), scenario)]) : [];
     const files = source === 'ebpf' ? ebpfFiles : pcapFiles;
     const gt = await truth.stop();
 
@@ -409,7 +479,14 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     const contract = toContractJson(analysis) as ContractReport;
     let ebpf: CaptureRun['ebpf'] = null;
     if (probe?.summary) {
-      ebpf = { events: probe.summary.events, lost: probe.summary.lost, agreesWithPcap: null, differences: [] };
+      ebpf = {
+        events: probe.summary.events,
+        lost: probe.summary.lost,
+        lateEvents: probe.summary.lateEvents,
+        learnedNamespaces: probe.summary.learned.map((l) => l.netns),
+        agreesWithPcap: null,
+        differences: [],
+      };
       if (source === 'both') {
         progress('analyzing the eBPF capture');
         const other = toContractJson(await analyze({ dir: ebpfDir })) as ContractReport;
@@ -426,6 +503,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     };
     const checks = checkLesson(scenario, { report: contract, requests, targetHealth: targetHealth ?? null, addresses: { lb: book.lb, node: book.node, client: book.client }, observed });
     for (const e of eventErrors) checks.push({ what: 'scenario event', expected: 'ran', seen: e, ok: false });
+    for (const e of addFailures) checks.push({ what: 'capture in a pod born mid-run', expected: 'started', seen: e, ok: false });
     const report = { ...contract, scenario: scenario.name, outDir, ...(targetHealth ? { targetHealth } : {}) };
     await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(path.join(outDir, 'report.md'), `# netlab capture --scenario ${scenario.name}\n\n${scenario.summary}\n\n${renderMarkdown(analysis)}\n\n## Lesson\n\n| check | expected | seen | |\n|---|---|---|---|\n${checks.map((c) => `| ${c.what} | ${c.expected} | ${c.seen} | ${c.ok ? 'ok' : 'FAIL'} |`).join('\n')}\n`);

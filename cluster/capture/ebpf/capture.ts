@@ -13,15 +13,24 @@ import { EventLineParser, type EbpfEvent } from './events.js';
 import type { TracedNamespace } from './netns.js';
 import { PcapngWriter } from './pcapng.js';
 import { detectPageAddressing } from './pages.js';
-import { buildProbeProgram, TRACEPOINTS, type PageAddressing } from './program.js';
+import { buildProbeProgram, tracepointCount, type PageAddressing } from './program.js';
 import { waitForAttach } from './attach.js';
 import { EbpfRecordFiller, type EbpfPacketRecord } from './record.js';
+import { ReorderBuffer } from './reorder.js';
+import { prioritizeCapture } from '../priority.js';
+
+/**
+ * How long events wait to be put back in time order (reorder.ts). Longer than bpftrace's batches
+ * get on a loaded machine; the analyzer matches copies of a packet within 2 s anyway.
+ */
+export const REORDER_LAG_NS = 2e9;
 
 export interface EbpfPoint {
   /** Position in the point list (records carry it as `point`). */
   index: number;
   /** `<namespace>:<device>`. */
   name: string;
+  /** The traced namespace's label, or its `ip netns` name when the probe learned it while running. */
   namespace: string;
   netnsInode: number;
   interface: string;
@@ -48,6 +57,15 @@ export interface EbpfCaptureOptions {
   readyTimeoutMs?: number;
   /** Override page addressing for payload in page fragments (default: detected). */
   pages?: PageAddressing | null;
+  /**
+   * Also trace namespaces whose `ip netns` name starts with this (e.g. `lab-`) from the moment
+   * they are created (pods born mid-run); their points are named by that `ip netns` name.
+   */
+  learnNetnsPrefix?: string;
+  /** IPv4 networks (`a.b.c.d/len`) a packet's source or destination must be in; default: any. */
+  addresses?: readonly string[];
+  /** HTTP request head bytes kept past `payloadWords` (multiple of 64, up to 512; default 0). */
+  requestHeadBytes?: number;
 }
 
 export interface EbpfCaptureSummary {
@@ -57,11 +75,17 @@ export interface EbpfCaptureSummary {
   lost: number;
   /** Lines that looked like events but did not parse. */
   malformed: number;
+  /** Events that came more than REORDER_LAG_NS late and are out of time order in the files. */
+  lateEvents: number;
+  /** The furthest an event arrived behind a newer one (ms): how out of order bpftrace printed. */
+  maxBehindMs: number;
   points: EbpfPoint[];
   /** bpftrace's pid, for CPU accounting by benchmarks. */
   pid: number | undefined;
   /** Non-event output of bpftrace other than its known harmless warnings. */
   messages: string[];
+  /** Namespaces created while the probe ran and traced from then on: inode → `ip netns` name. */
+  learned: Array<{ inode: number; netns: string }>;
 }
 
 export interface EbpfCapture {
@@ -104,7 +128,17 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
   }
   const payloadWords = opts.payloadWords ?? 4;
   const pages = opts.pages === undefined ? await detectPageAddressing() : opts.pages;
-  const program = buildProbeProgram({ inodes: opts.namespaces.map((n) => n.inode), ports: opts.ports ?? [], payloadWords, pages });
+  const requestHeadBytes = opts.requestHeadBytes ?? 0;
+  const programOptions = {
+    inodes: opts.namespaces.map((n) => n.inode),
+    ports: opts.ports ?? [],
+    payloadWords,
+    pages,
+    learnNetnsPrefix: opts.learnNetnsPrefix ? `/run/netns/${opts.learnNetnsPrefix}` : null,
+    addresses: opts.addresses ?? [],
+    requestHeadBytes,
+  };
+  const program = buildProbeProgram(programOptions);
   const nameOf = new Map(opts.namespaces.map((n) => [n.inode, n.name]));
 
   let programArgs: string[] = ['-e', program];
@@ -130,7 +164,7 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
     let idx = pointIndex.get(key);
     if (idx === undefined) {
       idx = points.length;
-      const namespace = nameOf.get(ev.netnsInode) ?? `netns-${ev.netnsInode}`;
+      const namespace = nameOf.get(ev.netnsInode) ?? parser.learned.get(ev.netnsInode) ?? `netns-${ev.netnsInode}`;
       const name = `${namespace}:${ev.dev}`;
       const file = opts.outDir ? fileNameFor(name) : null;
       points.push({ index: idx, name, namespace, netnsInode: ev.netnsInode, interface: ev.dev, ifindex: ev.ifindex, file, packets: 0 });
@@ -160,15 +194,20 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
     opts.onRecord?.(record, point);
   };
 
-  const parser = new EventLineParser(payloadWords);
+  const parser = new EventLineParser(payloadWords, requestHeadBytes);
+  const reorder = new ReorderBuffer(REORDER_LAG_NS, payloadWords + requestHeadBytes / 8, onEvent);
+  const hold = (ev: EbpfEvent): void => reorder.push(ev);
   const stderrParser = new EventLineParser(0);
   const proc = spawn(bpftrace, ['-B', 'full', ...programArgs], {
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
     buffer: false,
-    env: { BPFTRACE_PERF_RB_PAGES: String(opts.perfBufferPages ?? 1024) },
+    // STRLEN: room for the longest /run/netns/<lab>-pod-<namespace>-<pod> path in `N` lines.
+    env: { BPFTRACE_PERF_RB_PAGES: String(opts.perfBufferPages ?? 1024), BPFTRACE_STRLEN: '128' },
   });
+
+  prioritizeCapture(proc.pid);
 
   let readyResolve!: () => void;
   let readyReject!: (err: Error) => void;
@@ -183,10 +222,10 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
 
   let ended = false;
   proc.stdout?.on('data', (chunk: Buffer) => {
-    parser.push(chunk, onEvent);
+    parser.push(chunk, hold);
     if (!attaching && parser.readyMonoNs !== null && proc.pid !== undefined) {
       attaching = true;
-      waitForAttach(proc.pid, TRACEPOINTS, () => !ended).then(
+      waitForAttach(proc.pid, tracepointCount(programOptions), () => !ended).then(
         () => {
           isReady = true;
           readyResolve();
@@ -226,22 +265,35 @@ export async function startEbpfCapture(opts: EbpfCaptureOptions): Promise<EbpfCa
     clearTimeout(timeout);
     if (!ended) proc.kill('SIGINT');
     await done;
-    parser.finish(onEvent);
+    parser.finish(hold);
+    reorder.flush();
     stderrParser.finish(ignoreEvent);
     for (const w of writers) w?.close();
     merged?.close();
+    // A namespace's first packet can be printed before its N line (they come through different
+    // CPUs' buffers): name such points now.
+    for (const p of points) {
+      const netns = nameOf.has(p.netnsInode) ? undefined : parser.learned.get(p.netnsInode);
+      if (netns !== undefined) {
+        p.namespace = netns;
+        p.name = `${netns}:${p.interface}`;
+      }
+    }
     const summary: EbpfCaptureSummary = {
       events: parser.events,
       lost: parser.lost + stderrParser.lost,
       malformed: parser.malformed,
+      lateEvents: reorder.lateEvents,
+      maxBehindMs: Math.round(reorder.maxBehindNs / 1e4) / 100,
       points: points.map((p) => ({ ...p })),
       pid: proc.pid,
       messages: messages(),
+      learned: [...parser.learned].map(([inode, netns]) => ({ inode, netns })),
     };
     if (opts.outDir) {
       await writeFile(
         path.join(opts.outDir, 'ebpf.json'),
-        `${JSON.stringify({ source: 'ebpf', probe: 'probe.bt', merged: 'ebpf.pcapng', namespaces: opts.namespaces, ports: opts.ports ?? [], ...summary, pid: undefined }, null, 2)}\n`,
+        `${JSON.stringify({ source: 'ebpf', probe: 'probe.bt', merged: 'ebpf.pcapng', namespaces: opts.namespaces, ports: opts.ports ?? [], addresses: opts.addresses ?? [], requestHeadBytes, ...summary, pid: undefined }, null, 2)}\n`,
       );
     }
     if (!isReady) await ready;

@@ -12,10 +12,20 @@ export interface EbpfCapturerOptions {
   ports?: readonly number[];
   /** Payload bytes per packet in 8-byte words (default 4). */
   payloadWords?: number;
+  /** Trace namespaces created under this `ip netns` name prefix while running (the lab's `<lab>-`). */
+  learnNetnsPrefix?: string;
+  /** IPv4 networks a packet's source or destination must be in (the lab's ranges). */
+  addresses?: readonly string[];
+  /** HTTP request head bytes kept past the payload words (X-Forwarded-For at the backend). */
+  requestHeadBytes?: number;
 }
 
 export interface RunningEbpfCapture<T extends TargetLike> {
-  stop(): Promise<ReturnType<typeof ebpfCapturedFiles<T>>>;
+  /**
+   * Stop and map points to targets: those given at start plus `more` (targets planned again at
+   * the end, or seen during the run, e.g. pods born mid-run), matched by `ip netns` name.
+   */
+  stop(more?: readonly T[]): Promise<ReturnType<typeof ebpfCapturedFiles<T>>>;
   /** Totals of the probe (events, lost, malformed, points), once stopped. */
   summary: EbpfCaptureSummary | null;
 }
@@ -25,6 +35,9 @@ export async function startEbpfCapturer<T extends TargetLike>(targets: readonly 
     namespaces: await tracedNamespacesFor(targets),
     ports: opts.ports ?? [],
     payloadWords: opts.payloadWords,
+    learnNetnsPrefix: opts.learnNetnsPrefix,
+    addresses: opts.addresses,
+    requestHeadBytes: opts.requestHeadBytes,
     outDir,
   });
   try {
@@ -35,9 +48,10 @@ export async function startEbpfCapturer<T extends TargetLike>(targets: readonly 
   }
   const running: RunningEbpfCapture<T> = {
     summary: null,
-    async stop() {
+    async stop(more = []) {
       running.summary = await capture.stop();
-      return ebpfCapturedFiles(running.summary.points, targets, outDir);
+      const known = new Set(targets.map((t) => t.netns));
+      return ebpfCapturedFiles(running.summary.points, [...targets, ...more.filter((t) => !known.has(t.netns))], outDir);
     },
   };
   return running;

@@ -18,20 +18,26 @@ export async function ebpfProbeCheck(bpftrace: string): Promise<CheckResult> {
     ports: [1],
     pages: await detectPageAddressing(),
     exitAfterMs: 300,
+    // Everything `netlab capture` turns on: the namespace watch (a third tracepoint), the address
+    // filter and request heads (more stack), so a kernel that cannot take them fails here.
+    learnNetnsPrefix: '/run/netns/netlab-doctor-none-',
+    addresses: ['198.51.100.0/24'],
+    requestHeadBytes: 256,
   });
   const started = Date.now();
   const r = await run(bpftrace, ['-e', program], { allowFailure: true, timeoutMs: 60_000 });
-  const attached = /Attaching 4 probes/.test(r.stdout + r.stderr);
+  // BEGIN, END, the mount watch, two net tracepoints, the exit timer
+  const attached = /Attaching 6 probes/.test(r.stdout + r.stderr);
   const ok = r.exitCode === 0 && attached;
   const why = (r.stderr || r.stdout).split('\n').filter((l) => /ERROR/.test(l) && !/RLIMIT_MEMLOCK/.test(l)).slice(0, 2).join(' | ');
   return {
     name: 'eBPF probe attaches',
     status: ok ? 'ok' : 'missing',
     detail: ok
-      ? `net:netif_receive_skb + net:net_dev_queue attached with sk_buff BTF casts (compile + attach ${Date.now() - started} ms)`
+      ? `net:netif_receive_skb + net:net_dev_queue + syscalls:sys_enter_mount attached with sk_buff BTF casts (compile + attach ${Date.now() - started} ms)`
       : `bpftrace could not load netlab's probe: ${why || `exit ${r.exitCode}`}`.slice(0, 200),
     blocks: BLOCKS,
-    fix: ok ? null : 'needs root, kernel BTF (/sys/kernel/btf/vmlinux), tracefs mounted, bpftrace >= 0.17',
+    fix: ok ? null : 'needs root, kernel BTF (/sys/kernel/btf/vmlinux), tracefs mounted, syscall tracepoints (CONFIG_FTRACE_SYSCALLS), bpftrace >= 0.17',
     required: false,
   };
 }

@@ -62,7 +62,7 @@ export function createEvent(payloadWords: number): EbpfEvent {
   };
 }
 
-export type LineKind = 'event' | 'ready' | 'lost' | 'other';
+export type LineKind = 'event' | 'head' | 'netns' | 'ready' | 'lost' | 'other';
 
 const SPACE = 0x20;
 const NL = 0x0a;
@@ -91,8 +91,17 @@ export class EventLineParser {
   readyMonoNs: bigint | null = null;
   /** Up to 5 non-event lines (bpftrace warnings/errors), for error messages. */
   readonly otherLines: string[] = [];
+  /** Namespaces the probe learned while running (`N` lines): inode → `ip netns` name. */
+  readonly learned = new Map<number, string>();
 
   private readonly words: number;
+  private readonly headBytes: number;
+  /**
+   * Request-head bytes (`H` lines) waiting for their event line, by namespace, device, direction
+   * and skb; each event line takes its own. Entries whose event line was lost are dropped when
+   * too many wait.
+   */
+  private readonly heads = new Map<string, { bytes: Uint8Array; len: number }>();
   private carry: Buffer | null = null;
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
@@ -102,9 +111,10 @@ export class EventLineParser {
   private readonly lastDev = new Uint8Array(16);
   private lastDevLen = 0;
 
-  constructor(payloadWords: number) {
+  constructor(payloadWords: number, requestHeadBytes = 0) {
     this.words = payloadWords;
-    this.event = createEvent(payloadWords);
+    this.headBytes = requestHeadBytes;
+    this.event = createEvent(payloadWords + requestHeadBytes / 8);
   }
 
   /** Feed output; `onEvent` runs for each complete event line with the reused event. */
@@ -170,8 +180,14 @@ export class EventLineParser {
       this.note(data, start, end);
       return 'other';
     }
+    if (c0 === 0x48 && data[start + 1] === SPACE) return this.headLine(data, start, end);
     const text = Buffer.from(data.buffer, data.byteOffset + start, end - start).toString('latin1');
     if (this.ready(text)) return 'ready';
+    const learned = /^N ([0-9a-f]+) \/run\/netns\/(\S+)$/.exec(text);
+    if (learned) {
+      this.learned.set(parseInt(learned[1]!, 16), learned[2]!);
+      return 'netns';
+    }
     const lost = /^Lost (\d+) events/.exec(text);
     if (lost) {
       this.lost += Number(lost[1]);
@@ -185,6 +201,55 @@ export class EventLineParser {
     if (this.otherLines.length < 5) {
       this.otherLines.push(Buffer.from(data.buffer, data.byteOffset + start, Math.min(end - start, 200)).toString('latin1'));
     }
+  }
+
+  /** `H NETNS IFINDEX DIR SKB OFFSET W0..W7`: 64 request-head bytes at OFFSET of the payload. */
+  private headLine(data: Uint8Array, start: number, end: number): LineKind {
+    this.buf = data;
+    this.pos = start + 2;
+    this.end = end;
+    const first = this.words * 8;
+    const ok = (() => {
+      if (!this.field()) return null;
+      const ns = this.lo;
+      if (!this.field()) return null;
+      const ifindex = this.lo;
+      const dirChar = data[this.pos];
+      if (!this.direction()) return null;
+      if (!this.field()) return null;
+      const key = `${ns} ${ifindex} ${dirChar} ${(this.hi & 0xffff) * 4294967296 + this.lo}`;
+      if (!this.field()) return null;
+      const offset = this.lo - first;
+      if (offset < 0 || offset % 64 !== 0 || offset + 64 > this.headBytes) return null;
+      let head = this.heads.get(key);
+      if (!head) {
+        if (this.heads.size >= 1024) this.heads.clear();
+        head = { bytes: new Uint8Array(this.headBytes), len: 0 };
+        this.heads.set(key, head);
+      }
+      for (let w = 0; w < 8; w++) {
+        if (!this.field()) return null;
+        this.bytes8(head.bytes, offset + w * 8);
+      }
+      // H lines of one packet come in order; a gap means one was lost.
+      if (head.len === offset) head.len = offset + 64;
+      return this.pos >= this.end;
+    })();
+    if (ok) return 'head';
+    this.malformed++;
+    this.note(data, start, end);
+    return 'other';
+  }
+
+  /** Moves the request head printed before this event line (if any) behind its payload words. */
+  private takeHead(ev: EbpfEvent, dirChar: number, avail: number): void {
+    const key = `${ev.netnsInode} ${ev.ifindex} ${dirChar} ${ev.skb}`;
+    const head = this.heads.get(key);
+    if (!head) return;
+    this.heads.delete(key);
+    const first = this.words * 8;
+    ev.payload.set(head.bytes.subarray(0, head.len), first);
+    ev.capLen = Math.min(avail, ev.payloadLen, first + head.len);
   }
 
   /** Reads one hex field into hi/lo; false at end of line or on a bad digit. */
@@ -275,7 +340,9 @@ export class EventLineParser {
     ev.netnsInode = this.lo;
     if (!this.field()) return false;
     ev.ifindex = this.lo;
-    if (!this.devName() || !this.direction()) return false;
+    if (!this.devName()) return false;
+    const dirChar = this.buf[this.pos]!;
+    if (!this.direction()) return false;
     if (!this.field()) return false;
     ev.skb = (this.hi & 0xffff) * 4294967296 + this.lo;
     if (family === 4) {
@@ -335,6 +402,7 @@ export class EventLineParser {
       if (!this.field()) return false;
       this.bytes8(ev.payload, w * 8);
     }
+    if (this.heads.size > 0) this.takeHead(ev, dirChar, avail);
     return this.pos >= this.end;
   }
 }

@@ -7,10 +7,13 @@
  * length is the packet's real length.
  */
 import type { EbpfEvent } from './events.js';
+import { MAX_PAYLOAD_WORDS, MAX_REQUEST_HEAD_BYTES } from './program.js';
 
 export const ETHERNET_HEADER_LEN = 14;
-/** Largest frame this module writes: Ethernet + IPv6 + a 60-byte TCP header + 64 payload bytes. */
-export const MAX_SYNTH_FRAME = ETHERNET_HEADER_LEN + 40 + 60 + 64;
+/** Most payload bytes an event carries: its own words plus an HTTP request head's `H` lines. */
+export const MAX_EVENT_PAYLOAD = MAX_PAYLOAD_WORDS * 8 + MAX_REQUEST_HEAD_BYTES;
+/** Largest frame this module writes: Ethernet + IPv6 + a 60-byte TCP header + the payload. */
+export const MAX_SYNTH_FRAME = ETHERNET_HEADER_LEN + 40 + 60 + MAX_EVENT_PAYLOAD;
 
 export interface SynthesizedFrame {
   /** Bytes written into `out`. */
@@ -72,7 +75,7 @@ export function synthesizeFrame(ev: EbpfEvent, out: Uint8Array): SynthesizedFram
   out.fill(0, 0, 12);
   const l3 = ETHERNET_HEADER_LEN;
   const l4Len = ev.proto === 6 ? Math.min(Math.max(ev.l4HeaderLen, 20), 60) : 8;
-  const capPayload = Math.min(ev.capLen, 64);
+  const capPayload = Math.min(ev.capLen, MAX_EVENT_PAYLOAD);
   let l4: number;
   if (ev.family === 4) {
     put16(out, 12, 0x0800);

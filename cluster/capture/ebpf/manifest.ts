@@ -60,10 +60,15 @@ export async function tracedNamespacesFor(targets: readonly TargetLike[]): Promi
 
 /**
  * The eBPF points as the capture command's captured-file entries (its `CapturedFile`: per
- * interface, Ethernet link type, kernel timestamps), one per point that saw packets. Pure.
+ * interface, Ethernet link type, kernel timestamps), one per point that saw packets and belongs
+ * to a target; points of namespaces that are no target (another lab's) are left out. Pure.
  */
 export function ebpfCapturedFiles<T extends TargetLike>(points: readonly EbpfPoint[], targets: readonly T[], outDir: string) {
-  const byName = new Map(targets.map((t) => [t.name, t]));
+  // Namespaces traced from the start carry the target's name; those the probe learned while
+  // running carry their `ip netns` name.
+  const byName = new Map<string, T>();
+  for (const t of targets) byName.set(t.netns, t);
+  for (const t of targets) byName.set(t.name, t);
   return points
     .filter((p) => p.file !== null && p.packets > 0 && byName.has(p.namespace))
     .map((p) => ({

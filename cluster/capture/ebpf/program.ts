@@ -11,6 +11,8 @@
  *   4 TS NETNS IFINDEX DEV DIR SKB SADDR DADDR PROTO SPORT DPORT IPID TTL TOTLEN IPHLEN SEQ ACK
  *     FLAGS L4HLEN WIN TSVAL TSECR MSS WSCALE AVAIL W0 W1 ...
  *   6 TS NETNS IFINDEX DEV DIR SKB S0 S1 D0 D1 PROTO SPORT DPORT 0 HLIM PAYLEN 28 SEQ ...
+ *   H NETNS IFINDEX DIR SKB OFFSET W0..W7   (more HTTP request head, printed before its event line)
+ *   N NETNS PATH                            (a lab namespace created while the probe runs)
  * Multi-byte header fields are printed as the CPU read them (little-endian loads of big-endian
  * data); the parser swaps them. Byte swapping there is cheaper than in the probe, and bpftrace
  * 0.17 has no bswap.
@@ -59,7 +61,27 @@ export interface ProbeProgramOptions {
   pages?: PageAddressing | null;
   /** Exit by itself after this long (used by `netlab doctor` to prove the probe attaches). */
   exitAfterMs?: number;
+  /**
+   * Also trace namespaces created while the probe runs whose `ip netns` bind mount path starts
+   * with this (e.g. `/run/netns/lab-`): pods born mid-run. null: only `inodes`.
+   */
+  learnNetnsPrefix?: string | null;
+  /**
+   * IPv4 networks (`a.b.c.d/len`): keep a packet only when its source or destination is in one.
+   * Empty: no address filter. With a filter, IPv6 is not traced (the lab has none).
+   */
+  addresses?: readonly string[];
+  /**
+   * Payload bytes to keep from an HTTP request (payload starting with a method), past the
+   * `payloadWords` every packet gets, in 64-byte `H` lines: headers a proxy adds at the end of the
+   * head (X-Forwarded-For) are 100–200 bytes in. 0 = off; a multiple of 64, up to 512.
+   */
+  requestHeadBytes?: number;
 }
+
+/** One `H` line carries this many payload words. */
+export const HEAD_LINE_WORDS = 8;
+export const MAX_REQUEST_HEAD_BYTES = 512;
 
 export const MAX_PAYLOAD_WORDS = 8;
 
@@ -89,14 +111,48 @@ function validate(opts: ProbeProgramOptions): void {
   if (!Number.isInteger(words) || words < 0 || words > MAX_PAYLOAD_WORDS) {
     throw new UsageError(`payloadWords ${words} is outside 0-${MAX_PAYLOAD_WORDS}`, 'each word is 8 payload bytes; 4 covers a PPv2 IPv4 header');
   }
+  const head = opts.requestHeadBytes ?? 0;
+  if (!Number.isInteger(head) || head < 0 || head > MAX_REQUEST_HEAD_BYTES || head % (HEAD_LINE_WORDS * 8) !== 0) {
+    throw new UsageError(`requestHeadBytes ${head} is not a multiple of 64 in 0-${MAX_REQUEST_HEAD_BYTES}`, 'give the request head bytes to keep, e.g. 256');
+  }
+  for (const cidr of opts.addresses ?? []) parseCidr(cidr);
+  const prefix = opts.learnNetnsPrefix;
+  if (prefix != null && !/^\/run\/netns\/[A-Za-z0-9_.-]+$/.test(prefix)) {
+    throw new UsageError(`learnNetnsPrefix '${prefix}' is not a /run/netns/ name prefix`, 'pass /run/netns/<lab>-');
+  }
 }
 
-/** Tracepoints the program attaches (attach.ts counts them). */
-export const TRACEPOINTS = 2;
+/** An IPv4 network as the probe compares it: address and mask as a little-endian load sees them. */
+export function parseCidr(cidr: string): { net: number; mask: number } {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  const octets = m ? m.slice(1, 5).map(Number) : [];
+  const len = m ? Number(m[5]) : -1;
+  if (!m || octets.some((o) => o > 255) || len > 32) {
+    throw new UsageError(`address range '${cidr}' is not an IPv4 network a.b.c.d/len`, 'e.g. 10.244.0.0/16');
+  }
+  const maskBytes = [0, 1, 2, 3].map((i) => (len >= (i + 1) * 8 ? 0xff : len <= i * 8 ? 0 : (0xff << (8 - (len - i * 8))) & 0xff));
+  // byte i of the address is bits 8i..8i+7 of the loaded value
+  const le = (bytes: number[]) => (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+  return { net: le(octets.map((o, i) => o & maskBytes[i]!)), mask: le(maskBytes) };
+}
 
-/** The `if` condition on the namespace inode. */
-function inodeCondition(inodes: readonly number[]): string {
-  return [...new Set(inodes)].sort((a, b) => a - b).map((i) => `$ns == ${i}`).join(' || ');
+/** Tracepoints the program attaches (attach.ts counts them): two for packets, one for new namespaces. */
+export function tracepointCount(opts: Pick<ProbeProgramOptions, 'learnNetnsPrefix'>): number {
+  return opts.learnNetnsPrefix ? 3 : 2;
+}
+
+/** The `if` condition on the namespace inode: the inodes known at start, and those learned since. */
+function inodeCondition(inodes: readonly number[], learning: boolean): string {
+  const known = [...new Set(inodes)].sort((a, b) => a - b).map((i) => `$ns == ${i}`);
+  return [...known, ...(learning ? ['@learned[$ns]'] : [])].join(' || ');
+}
+
+/** The `if` condition on IPv4 addresses (`$sa`, `$da` as loaded), or null for none. */
+function addressCondition(addresses: readonly string[]): string | null {
+  if (addresses.length === 0) return null;
+  const nets = [...new Set(addresses)].sort().map(parseCidr);
+  const side = (v: string) => nets.map(({ net, mask }) => (mask === 0xffffffff ? `${v} == ${hex(net)}` : `(${v} & ${hex(mask)}) == ${hex(net)}`));
+  return [...side('$sa'), ...side('$da')].join(' || ');
 }
 
 /** The `if` condition on ports, compared in network byte order as loaded (`$sp`, `$dp`). */
@@ -180,50 +236,112 @@ function printStatement(family: 4 | 6, dir: 'r' | 't', words: number, indent: st
   return [`${indent}printf("${format}",`, `${indent}  ${args.join(', ')});`];
 }
 
+/** First four payload bytes of an HTTP request, as a little-endian uint32 load sees them. */
+const REQUEST_METHODS = ['GET ', 'POST', 'PUT ', 'HEAD', 'DELE', 'PATC', 'OPTI'].map((m) => hex(Buffer.from(m, 'latin1').readUInt32LE(0)));
+
+/**
+ * `H` lines: more of an HTTP request's head, printed before the packet's own event line (one
+ * printf cannot carry it: the BPF stack is 512 bytes). Only for payload that starts with a
+ * request method, so responses and bulk data cost nothing more.
+ */
+function requestHeadLines(dir: 'r' | 't', opts: Required<ProbeProgramOptions>, indent: string): string[] {
+  if (opts.requestHeadBytes === 0) return [];
+  const first = opts.payloadWords * 8;
+  const lines = [
+    `if ($avail > ${first} && (${REQUEST_METHODS.map((m) => `*(uint32 *)$pp == ${m}`).join(' || ')})) {`,
+  ];
+  for (let off = first; off < first + opts.requestHeadBytes; off += HEAD_LINE_WORDS * 8) {
+    const words = Array.from({ length: HEAD_LINE_WORDS }, (_, i) => `*(uint64 *)($pp + ${off + i * 8})`);
+    lines.push(
+      `  if ($avail > ${off}) {`,
+      `    printf("H %x %x ${dir} %lx ${off.toString(16)}${' %lx'.repeat(HEAD_LINE_WORDS)}\\n",`,
+      `      $ns, $skb->dev->ifindex, (uint64)$skb, ${words.join(', ')});`,
+      '  }',
+    );
+  }
+  lines.push('}');
+  return lines.map((l) => indent + l);
+}
+
 function probeBody(dir: 'r' | 't', opts: Required<ProbeProgramOptions>): string[] {
   const ports = portCondition(opts.ports);
+  const addresses = addressCondition(opts.addresses);
   const out: string[] = [
     '  $skb = (struct sk_buff *)args->skbaddr;',
     '  $ns = $skb->dev->nd_net.net->ns.inum;',
-    `  if (${inodeCondition(opts.inodes)}) {`,
+    `  if (${inodeCondition(opts.inodes, opts.learnNetnsPrefix !== null)}) {`,
     '    $ip = $skb->head + $skb->network_header;',
     // skb->protocol is big-endian: 0x0800 loads as 0x0008, 0x86dd as 0xdd86.
     '    if ($skb->protocol == 0x0008) {',
     '      $proto = *(uint8 *)($ip + 9);',
     '      // First fragments only: later fragments carry no L4 header.',
     '      if (($proto == 6 || $proto == 17) && (*(uint16 *)($ip + 6) & 0xff1f) == 0) {',
-    '        $l4 = $ip + (*(uint8 *)$ip & 0xf) * 4;',
-    '        $sp = *(uint16 *)$l4;',
-    '        $dp = *(uint16 *)($l4 + 2);',
   ];
   // TOTLEN is the IPv4 total length, or the IPv6 payload length (the parser adds the 40-byte header).
   const v4Inner = ['$tot = *(uint16 *)($ip + 2);', ...l4AndPayload(opts.pages, '')];
   const v6Inner = ['$tot = *(uint16 *)($ip + 4);', ...l4AndPayload(opts.pages, '')];
-  const emit = (family: 4 | 6, inner: string[], indent: string): string[] => {
-    const lines: string[] = [];
+  /** The L4 ports, then `inner`, the head lines and the event line, inside the port filter. */
+  const emit = (family: 4 | 6, l4: string, inner: string[], indent: string): string[] => {
+    const lines = [`${indent}$l4 = ${l4};`, `${indent}$sp = *(uint16 *)$l4;`, `${indent}$dp = *(uint16 *)($l4 + 2);`];
     let ind = indent;
     if (ports) {
       lines.push(`${ind}if (${ports}) {`);
       ind += '  ';
     }
-    lines.push(...inner.map((l) => ind + l), ...printStatement(family, dir, opts.payloadWords, ind));
+    lines.push(...inner.map((l) => ind + l), ...requestHeadLines(dir, opts, ind), ...printStatement(family, dir, opts.payloadWords, ind));
     if (ports) lines.push(`${indent}}`);
     return lines;
   };
-  out.push(...emit(4, v4Inner, '        '));
+  if (addresses) {
+    out.push(
+      '        $sa = *(uint32 *)($ip + 12);',
+      '        $da = *(uint32 *)($ip + 16);',
+      `        if (${addresses}) {`,
+      ...emit(4, '$ip + (*(uint8 *)$ip & 0xf) * 4', v4Inner, '          '),
+      '        }',
+      '      }',
+      '    }',
+      '  }',
+    );
+    return out;
+  }
+  out.push(...emit(4, '$ip + (*(uint8 *)$ip & 0xf) * 4', v4Inner, '        '));
   out.push(
     '      }',
     '    } else if ($skb->protocol == 0xdd86) {',
     '      // Next header directly TCP/UDP; packets with extension headers are not traced.',
     '      $proto = *(uint8 *)($ip + 6);',
     '      if ($proto == 6 || $proto == 17) {',
-    '        $l4 = $ip + 40;',
-    '        $sp = *(uint16 *)$l4;',
-    '        $dp = *(uint16 *)($l4 + 2);',
   );
-  out.push(...emit(6, v6Inner, '        '));
+  out.push(...emit(6, '$ip + 40', v6Inner, '        '));
   out.push('      }', '    }', '  }');
   return out;
+}
+
+/**
+ * The namespace watch: `ip netns add NAME` unshares a new network namespace and then bind-mounts
+ * /proc/self/ns/net on /run/netns/NAME, so at that mount the calling task is inside the new
+ * namespace. Its inode joins the traced set before any device exists in it, and the `N` line
+ * names it for user space.
+ */
+function namespaceWatch(prefix: string): string[] {
+  return [
+    'tracepoint:syscalls:sys_enter_mount',
+    '{',
+    `  if (strncmp(str(args->dir_name), "${prefix}", ${prefix.length}) == 0) {`,
+    '    $n = curtask->nsproxy->net_ns->ns.inum;',
+    '    @learned[$n] = 1;',
+    '    printf("N %x %s\\n", $n, str(args->dir_name));',
+    '  }',
+    '}',
+    '',
+    // Maps are printed when bpftrace exits: the N lines already said it all.
+    'END',
+    '{',
+    '  clear(@learned);',
+    '}',
+    '',
+  ];
 }
 
 /** The whole bpftrace program for these namespaces and ports. Pure: same input, same text. */
@@ -235,18 +353,28 @@ export function buildProbeProgram(options: ProbeProgramOptions): string {
     payloadWords: options.payloadWords ?? 4,
     pages: options.pages === undefined ? X86_64_DEFAULT_PAGES : options.pages,
     exitAfterMs: options.exitAfterMs ?? 0,
+    learnNetnsPrefix: options.learnNetnsPrefix ?? null,
+    addresses: options.addresses ?? [],
+    requestHeadBytes: options.requestHeadBytes ?? 0,
   };
   const exit = opts.exitAfterMs > 0 ? ['', `interval:ms:${opts.exitAfterMs}`, '{', '  exit();', '}'] : [];
-  return [
+  const header = [
     '// netlab eBPF capture probe, generated by cluster/capture/ebpf/program.ts.',
     `// Namespaces (inode): ${[...new Set(opts.inodes)].sort((a, b) => a - b).join(' ')}`,
     `// Ports: ${opts.ports.length ? [...new Set(opts.ports)].sort((a, b) => a - b).join(' ') : 'all TCP/UDP'}`,
+  ];
+  if (opts.learnNetnsPrefix) header.push(`// And namespaces created under ${opts.learnNetnsPrefix}* while it runs`);
+  if (opts.addresses.length) header.push(`// Addresses (IPv4 source or destination): ${[...new Set(opts.addresses)].sort().join(' ')}`);
+  if (opts.requestHeadBytes) header.push(`// HTTP request heads: ${opts.payloadWords * 8 + opts.requestHeadBytes} bytes`);
+  return [
+    ...header,
     '',
     'BEGIN',
     '{',
     `  printf("${READY_MARKER} %lx %${READY_PADDING}s\\n", nsecs, "");`,
     '}',
     '',
+    ...(opts.learnNetnsPrefix ? namespaceWatch(opts.learnNetnsPrefix) : []),
     'tracepoint:net:netif_receive_skb',
     '{',
     ...probeBody('r', opts),

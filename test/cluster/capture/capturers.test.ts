@@ -57,6 +57,20 @@ describe.skipIf(!root)('capturers (real namespaces, real traffic)', () => {
     }
   });
 
+  it('tcpdump add(): a namespace joined while running (a pod born mid-run) is captured from then on', async () => {
+    const [client, server] = targets(pair);
+    const cap = await startTcpdump([client!], out, 'tcp');
+    await cap.add!({ ...server!, name: 'late-server' });
+    await traffic(pair);
+    const files = await cap.stop();
+    expect(files.map((f) => f.target.name)).toEqual(['client', 'late-server']);
+    for (const f of files) {
+      expect(f.dropped).toBe(0);
+      expect(Object.values(f.ifindexMap ?? {})).toContain('eth0');
+      expect(await syns(f.file)).toBe(5);
+    }
+  });
+
   it.skipIf(!root)('the cap agent writes one pcap per interface with the same SYNs', async () => {
     expect(await capAvailable()).toBe(true);
     const cap = await startCap(targets(pair), out, 'tcp');

@@ -17,7 +17,7 @@ import { netnsInode, resolveNamespaces } from '../../../../cluster/capture/ebpf/
 import type { EbpfPacketRecord } from '../../../../cluster/capture/ebpf/record.js';
 import { TCP_FLAG } from '../../../../analyzer/decode/record.js';
 import { spawn, run, which } from '../../../../cluster/exec/exec.js';
-import { ebpfManifestPoints } from '../../../../cluster/capture/ebpf/manifest.js';
+import { ebpfCapturedFiles, ebpfManifestPoints } from '../../../../cluster/capture/ebpf/manifest.js';
 import { startEbpfCapturer } from '../../../../cluster/capture/ebpf/capturer.js';
 import { onlineCpus, perfEventFds } from '../../../../cluster/capture/ebpf/attach.js';
 import { analyze } from '../../../../analyzer/analyze.js';
@@ -290,6 +290,64 @@ describe.skipIf(!canTrace)('startEbpfCapture on part of the path', () => {
       const after = seen.find((s) => s.point === 'router:eth0' && s.dir === 'tx' && s.skb === b.skb && s.seq === b.seq);
       expect(b.dst).toBe(`${FRONTEND.ip}:${FRONTEND.port}`);
       expect(after).toMatchObject({ src: b.src, dst: `${BACKEND.ip}:${BACKEND.port}`, ipId: b.ipId, ttl: b.ttl - 1 });
+    }
+  });
+
+  it('traces a namespace made after it started, names it, keeps request heads, and filters by address', async () => {
+    const late = `${prefix}late`;
+    const outDir = mkdtempSync(path.join(tmpdir(), 'netlab-ebpf-late-'));
+    const xff: Array<{ point: string; value: string; payloadLen: number; caplen: number }> = [];
+    const points = new Set<string>();
+    const addresses = new Set<string>();
+    const capture = await startEbpfCapture({
+      namespaces: [{ name: 'router', inode: await netnsInode(bed!.plan.namespaces.router) }],
+      ports: [],
+      learnNetnsPrefix: prefix,
+      addresses: ['198.51.100.0/24', '203.0.113.0/24', '172.18.0.0/16'],
+      requestHeadBytes: 256,
+      outDir,
+      onRecord: (rec, point) => {
+        points.add(point.name);
+        addresses.add(ip4(rec.src4)).add(ip4(rec.dst4));
+        if (rec.http.present && rec.http.xffOff >= 0) {
+          xff.push({ point: point.name, value: Buffer.from(rec.bytes.subarray(rec.http.xffOff, rec.http.xffOff + rec.http.xffLen)).toString(), payloadLen: rec.payloadLen, caplen: rec.caplen });
+        }
+      },
+    });
+    let summary: EbpfCaptureSummary | undefined;
+    try {
+      await capture.ready;
+      // Born after the probe: a namespace with a lab address on lo, a server, and a client whose
+      // request carries X-Forwarded-For past byte 150, as the gateway writes it.
+      await run('ip', ['netns', 'add', late]);
+      await run('ip', ['-n', late, 'link', 'set', 'lo', 'up']);
+      await run('ip', ['-n', late, 'addr', 'add', '172.18.9.9/32', 'dev', 'lo']);
+      const server = await startEchoServer(late, '172.18.9.9', BACKEND.port);
+      const host = `k8s-default-istioing-0123456789-0123456789abcdef.elb.lab-1.amazonaws.com`;
+      try {
+        for (const target of ['172.18.9.9', '127.0.0.1']) {
+          await run('curl', ['-s', '-o', '/dev/null', '--max-time', '10', '-H', `Host: ${host}`, '-H', 'X-Forwarded-For: 198.51.100.10', `http://${target}:${BACKEND.port}/`], { netns: late, allowFailure: target === '127.0.0.1' });
+        }
+      } finally {
+        server.stop();
+      }
+    } finally {
+      summary = await capture.stop();
+      await run('ip', ['netns', 'del', late], { allowFailure: true });
+    }
+    try {
+      expect(summary.learned.map((l) => l.netns)).toEqual([late]);
+      expect([...points].sort()).toEqual([`${late}:lo`]);
+      // Seen leaving and entering lo: the whole head (request line, long Host, XFF) is there.
+      expect(xff.length).toBeGreaterThanOrEqual(2);
+      for (const x of xff) expect(x).toMatchObject({ point: `${late}:lo`, value: '198.51.100.10' });
+      // 127.0.0.1 is outside the lab's ranges: not one packet of that request.
+      expect([...addresses]).toEqual(['172.18.9.9']);
+      const targets = [{ name: 'late-pod', netns: late }];
+      const files = ebpfCapturedFiles(summary.points, targets, outDir);
+      expect(files.map((f) => `${f.target.name}:${f.interface}`)).toEqual(['late-pod:lo']);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
     }
   });
 

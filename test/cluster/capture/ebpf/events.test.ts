@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EventLineParser, type EbpfEvent } from '../../../../cluster/capture/ebpf/events.js';
+import { EbpfRecordFiller } from '../../../../cluster/capture/ebpf/record.js';
 
 const v4 = readFileSync('fixtures/ebpf/probe-output.txt');
 const v6 = readFileSync('fixtures/ebpf/probe-output-ipv6.txt');
@@ -121,5 +122,54 @@ describe('EventLineParser on bpftrace\'s other output', () => {
     const p = new EventLineParser(4);
     p.push(Buffer.from(`Attaching 3 probes...\nNETLAB-EBPF-READY 1f ${' '.repeat(100)}`), () => undefined);
     expect(p.readyMonoNs).toBe(0x1fn);
+  });
+});
+
+describe('EventLineParser on request heads (H lines) and namespaces made mid-run (N lines)', () => {
+  // The real client → server GET of the fixture: 81 payload bytes, the first 32 in the event line.
+  const get = v4.toString('latin1').split('\n').find((l) => l.startsWith('4 1228351d14a '))!;
+  const [, , ns, ifindex, , dir, skb] = get.split(' ');
+  // What a gateway would have written after those 32 bytes ("GET / HTTP/1.1\r\nHost: 198.51.100").
+  const rest = Buffer.alloc(64, 0x20);
+  Buffer.from('.1\r\nX-Forwarded-For: 198.51.100.10\r\n\r\n').copy(rest);
+  /** 64 bytes as the probe prints them: eight little-endian 64-bit loads in hex. */
+  const words = (b: Buffer) => Array.from({ length: 8 }, (_, i) => b.readBigUInt64LE(i * 8).toString(16)).join(' ');
+  const head = (key: string) => `H ${key} 20 ${words(rest)}\n`;
+
+  it('joins the head printed before an event line to that event, up to the packet\'s payload', () => {
+    const p = new EventLineParser(4, 128);
+    const seen: Array<{ capLen: number; text: string }> = [];
+    p.push(Buffer.from(head(`${ns} ${ifindex} ${dir} ${skb}`) + `${get}\n`), (ev) => seen.push({ capLen: ev.capLen, text: Buffer.from(ev.payload.subarray(0, ev.capLen)).toString('latin1') }));
+    expect(p.malformed).toBe(0);
+    expect(seen).toEqual([{ capLen: 81, text: `GET / HTTP/1.1\r\nHost: 198.51.100${rest.subarray(0, 49).toString('latin1')}` }]);
+    // The same payload through the decoder's record filler finds the header.
+    const filler = new EbpfRecordFiller();
+    p.push(Buffer.from(head(`${ns} ${ifindex} ${dir} ${skb}`) + `${get}\n`), (ev) => {
+      const rec = filler.fill(ev, 0, 0);
+      expect(rec.http.present).toBe(true);
+      expect(Buffer.from(rec.bytes.subarray(rec.http.xffOff, rec.http.xffOff + rec.http.xffLen)).toString()).toBe('198.51.100.10');
+    });
+  });
+
+  it('gives a head only to its own packet (namespace, device, direction and skb)', () => {
+    const p = new EventLineParser(4, 128);
+    const caps: number[] = [];
+    const otherDir = dir === 't' ? 'r' : 't';
+    p.push(Buffer.from(head(`${ns} ${ifindex} ${otherDir} ${skb}`) + head(`${ns} 9 ${dir} ${skb}`) + `${get}\n`), (ev) => caps.push(ev.capLen));
+    expect(caps).toEqual([32]);
+    expect(p.malformed).toBe(0);
+  });
+
+  it('counts an H line past the head it was built for as malformed', () => {
+    const p = new EventLineParser(4, 64);
+    p.push(Buffer.from(`H ${ns} ${ifindex} ${dir} ${skb} 60 ${words(rest)}\nH 1 2 x 3 20 0\n`), () => undefined);
+    expect(p.malformed).toBe(2);
+  });
+
+  it('learns the inode and name of a namespace the lab made while the probe ran', () => {
+    const p = new EventLineParser(4);
+    p.push(Buffer.from('N f00001a2 /run/netns/e2e12ab-pod-rg-deploy-echo-7f9c-x2x\n'), () => undefined);
+    expect([...p.learned]).toEqual([[0xf00001a2, 'e2e12ab-pod-rg-deploy-echo-7f9c-x2x']]);
+    expect(p.otherLines).toEqual([]);
   });
 });
