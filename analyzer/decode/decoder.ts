@@ -106,6 +106,10 @@ export class PacketDecoder {
     if (pos >= len || this.carryLen > 0) return;
     const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     while (pos < len) {
+      if (this.mode === Mode.PCAP) {
+        pos = this.pcapRecords(dv, chunk, pos, len);
+        break;
+      }
       if (this.skip > 0) {
         const n = this.skip < len - pos ? this.skip : len - pos;
         this.skip -= n;
@@ -220,6 +224,27 @@ export class PacketDecoder {
     this.emit(dv, b, off + PCAP_RECORD_HEADER_LEN, caplen, dv.getUint32(off + 12, le), this.pcapLinktype, 0,
       sec, this.nanosecond ? frac : frac * 1000);
     return total;
+  }
+
+  /**
+   * The pcap hot loop: every whole record of b[pos, len) in one monomorphic loop (no per-record
+   * dispatch on the container mode). Returns where the first incomplete record starts.
+   */
+  private pcapRecords(dv: DataView, b: Uint8Array, pos: number, len: number): number {
+    const le = this.le;
+    const linktype = this.pcapLinktype;
+    const fracToNs = this.nanosecond ? 1 : 1000;
+    while (len - pos >= PCAP_RECORD_HEADER_LEN) {
+      const caplen = dv.getUint32(pos + 8, le);
+      const total = PCAP_RECORD_HEADER_LEN + caplen;
+      if (caplen > MAX_CAPLEN || len - pos < total) return pos + this.pcapRecord(dv, b, pos, len - pos);
+      this.emit(dv, b, pos + PCAP_RECORD_HEADER_LEN, caplen, dv.getUint32(pos + 12, le), linktype, 0,
+        dv.getUint32(pos, le), dv.getUint32(pos + 4, le) * fracToNs);
+      pos += total;
+      this.offset += total;
+    }
+    this.need = PCAP_RECORD_HEADER_LEN;
+    return pos;
   }
 
   private pcapngBlock(dv: DataView, b: Uint8Array, off: number, avail: number): number {
@@ -338,7 +363,8 @@ export class PacketDecoder {
     rec.caplen = caplen;
     rec.origLen = origLen;
     rec.fileOffset = this.offset;
-    rec.bytes = b;
+    // Most packets share their chunk with the previous one: skip the pointer store (and its write barrier).
+    if (rec.bytes !== b) rec.bytes = b;
     this.capturedBytes += caplen;
     if (this.firstSec < 0) { this.firstSec = sec; this.firstNsec = nsec; }
     if (linktype !== this.lastLinktype) this.switchLinktype(linktype);
