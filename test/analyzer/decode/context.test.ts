@@ -23,7 +23,7 @@ describe('payloadHash', () => {
         seen.add(h);
       }
     }
-    // Lengths from 32 on hash the same 32 bytes: 4 offsets x (32 shorter lengths + 1).
-    expect(seen.size).toBe(4 * 33);
+    // Per offset, lengths 1..31 differ and 32..48 hash the same 32 bytes; length 0 is the bare basis.
+    expect(seen.size).toBe(4 * 32 + 1);
   });
 });
