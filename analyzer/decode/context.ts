@@ -29,8 +29,18 @@ export class DecodeContext {
   /** Whether `rec.inner` / `rec.quoted` were written by the previous packet and need a reset. */
   innerDirty = false;
   quotedDirty = false;
+  /**
+   * Views over `src6`/`dst6` of the record, its inner and its quoted fields, indexed by DEPTH, so
+   * an IPv6 address is copied as four 32-bit words instead of sixteen bytes.
+   */
+  readonly src6Views: DataView[];
+  readonly dst6Views: DataView[];
 
-  constructor(readonly reasm: FlowReassembly | null) {}
+  constructor(readonly reasm: FlowReassembly | null) {
+    const depths = [this.rec, this.rec.inner, this.rec.quoted];
+    this.src6Views = depths.map((f) => new DataView(f.src6.buffer, f.src6.byteOffset, 16));
+    this.dst6Views = depths.map((f) => new DataView(f.dst6.buffer, f.dst6.byteOffset, 16));
+  }
 
   /** Records the first malformation of this packet. */
   fail(reason: string): void {

@@ -9,8 +9,8 @@
  * (a NetlabError naming the byte offset: nothing after it can be trusted).
  */
 import { NetlabError } from '../errors.js';
-import { COUNT_NAMES, DecodeContext, resetL34, resetPacketRecord } from './context.js';
-import { decodeLink, linktypeName } from './linktypes.js';
+import { COUNT_NAMES, DEPTH, DecodeContext, resetL34, resetPacketRecord } from './context.js';
+import { decodeEthernet, decodeLink, LINKTYPE, linktypeName } from './linktypes.js';
 import { isPcapMagic, PCAP_FILE_HEADER_LEN, PCAP_RECORD_HEADER_LEN, readPcapHeader } from './pcap.js';
 import { BLOCK, BYTE_ORDER_MAGIC, readIdb, splitTimestamp, type InterfaceInfo, type InterfaceState } from './pcapng.js';
 import { FlowReassembly } from './reassembly.js';
@@ -370,7 +370,9 @@ export class PacketDecoder {
     if (linktype !== this.lastLinktype) this.switchLinktype(linktype);
     this.lastLinkCount++;
     if (ctx.bytes !== b) ctx.setBuffer(b, dv);
-    if (linktype >= 0) decodeLink(ctx, linktype, dataOff, dataOff + caplen);
+    // Ethernet straight away: the common case skips the link-type switch.
+    if (linktype === LINKTYPE.ETHERNET) decodeEthernet(ctx, dataOff, dataOff + caplen, rec, DEPTH.OUTER);
+    else if (linktype >= 0) decodeLink(ctx, linktype, dataOff, dataOff + caplen);
     if (rec.error !== null) this.countMalformed(rec.error, this.offset);
     this.onPacket(rec);
     rec.error = null;
