@@ -117,6 +117,10 @@ export class PacketDecoder {
         pos += n;
         continue;
       }
+      if (this.mode === Mode.PCAPNG) {
+        const next = this.packetBlocks(dv, chunk, pos, len);
+        if (next > pos) { pos = next; continue; }
+      }
       const used = this.unit(dv, chunk, pos, len - pos);
       if (used === 0) break;
       pos += used;
@@ -244,6 +248,24 @@ export class PacketDecoder {
       this.offset += total;
     }
     this.need = PCAP_RECORD_HEADER_LEN;
+    return pos;
+  }
+
+  /**
+   * The pcapng hot loop: consecutive well-formed EPBs of b[pos, len) without the generic block
+   * checks' dispatch. Returns where it stopped: at any other block, a suspicious length or an
+   * incomplete block, which the generic path then handles (and reports).
+   */
+  private packetBlocks(dv: DataView, b: Uint8Array, pos: number, len: number): number {
+    const le = this.le;
+    while (len - pos >= 12) {
+      const blockLen = dv.getUint32(pos + 4, le);
+      if (dv.getUint32(pos, le) !== BLOCK.EPB || blockLen < 32 || blockLen > MAX_PARSED_BLOCK || (blockLen & 3) !== 0
+        || len - pos < blockLen || dv.getUint32(pos + blockLen - 4, le) !== blockLen) break;
+      this.packetBlock(dv, b, pos, blockLen, dv.getUint32(pos + 8, le), 12, 20, 28);
+      pos += blockLen;
+      this.offset += blockLen;
+    }
     return pos;
   }
 
