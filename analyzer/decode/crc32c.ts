@@ -44,3 +44,14 @@ export function crc32cZeros(crc: number, count: number): number {
 export function crc32c(bytes: Uint8Array, off = 0, len = bytes.length - off): number {
   return crc32cUpdate(0, bytes, off, len);
 }
+
+/**
+ * Whether bytes[off, end) carries its own CRC32C in the big-endian 4-byte field at `fieldAt`, the
+ * field summed as zeros (PROXY v2 TLV 0x03). A boolean, so a packet's check allocates nothing
+ * (a returned CRC above 2^30 would be boxed).
+ */
+export function crc32cFieldMatches(bytes: Uint8Array, off: number, end: number, fieldAt: number): boolean {
+  const want = (bytes[fieldAt] << 24) | (bytes[fieldAt + 1] << 16) | (bytes[fieldAt + 2] << 8) | bytes[fieldAt + 3];
+  const c = crc32cUpdate(crc32cZeros(crc32cUpdate(0, bytes, off, fieldAt - off), 4), bytes, fieldAt + 4, end - fieldAt - 4);
+  return (c | 0) === want;
+}

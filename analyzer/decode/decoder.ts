@@ -361,7 +361,7 @@ export class PacketDecoder {
     }
     const iface = this.ifaces[ifaceId];
     if (iface === undefined) { this.orphan(dv, b, off + dataOff, caplen, origLen, ifaceId); return; }
-    splitTimestamp(dv.getUint32(off + tsOff, le), dv.getUint32(off + tsOff + 4, le), iface, this.ts);
+    splitTimestamp(dv.getInt32(off + tsOff, le), dv.getInt32(off + tsOff + 4, le), iface, this.ts);
     this.emit(dv, b, off + dataOff, caplen, origLen, iface.linktype, ifaceId, this.ts[0], this.ts[1]);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { payloadHash } from '../../../analyzer/decode/context.js';
+import { newL34, setPayloadHash } from '../../../analyzer/decode/context.js';
 
 /** FNV-1a 32 over big-endian 32-bit words of the first 32 bytes, then single bytes: the definition eBPF and correlate rely on. */
 function reference(b: Uint8Array, off: number, len: number): number {
@@ -11,14 +11,16 @@ function reference(b: Uint8Array, off: number, len: number): number {
   return h >>> 0;
 }
 
-describe('payloadHash', () => {
+describe('setPayloadHash', () => {
   it('is FNV-1a over the first 32 payload bytes whatever the length and offset', () => {
     const b = Uint8Array.from({ length: 128 }, (_, i) => (i * 151 + 7) & 0xff);
     const dv = new DataView(b.buffer);
+    const f = newL34();
     const seen = new Set<number>();
     for (const off of [0, 1, 3, 17]) {
       for (let len = 0; len <= 48; len++) {
-        const h = payloadHash(b, dv, off, len);
+        setPayloadHash(f, b, dv, off, len);
+        const h = f.payloadHash;
         expect(h, `off ${off} len ${len}`).toBe(reference(b, off, len));
         seen.add(h);
       }
