@@ -123,8 +123,15 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 
   program
     .command('capture')
-    .description('run a scenario, capture at every point, print hop table + distribution + verdict')
-    .requiredOption('--scenario <name>', 'scenario name (see netlab scenarios) or a folder')
+    .description('run a scenario (or capture a Service on an existing cluster), capture at every point, print hop table + distribution + verdict')
+    .option('--scenario <name>', 'scenario name (see netlab scenarios) or a folder')
+    .option('--service <ns/name>', 'capture this Service on an existing cluster (with --kubeconfig/--context) instead of a scenario')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default $KUBECONFIG, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default its current-context)')
+    .option('--duration <time>', 'how long to capture on the cluster, e.g. 30s or 2m (default 30s)')
+    .option('--capture-image <image>', 'image of the capture DaemonSet (needs tcpdump, nsenter, ip, find, grep, timeout)')
+    .option('--nodes <names>', 'comma-separated nodes to capture on (default: the Service\'s endpoint nodes)')
+    .option('--client <ips>', 'comma-separated client addresses; flows from others (probes) are background')
     .option('--requests <n>', 'number of HTTP requests', '100')
     .option('--out <dir>', 'where to keep pcaps, manifest and reports')
     .addOption(new Option('--source <source>', 'capture source').choices(['pcap', 'ebpf', 'both']).default('pcap'))
@@ -133,7 +140,8 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--json', 'print report.json')
     .option('--html <file>', 'also write an HTML report')
     .option('--pcapng <file>', 'also write an annotated, merged pcapng')
-    .option('--keep', 'leave the scenario applied after the run')
+    .option('--keep', 'leave the scenario applied (or the capture namespace deployed) after the run')
+    .addOption(new Option('--provider <provider>', 'lab provider (kind: a kind cluster in Docker, see docs/kind.md)').choices(['netns', 'kind']).default('netns'))
     .action(action(() => import('./commands/capture.js').then((m) => ({ run: m.capture }))));
 
   program

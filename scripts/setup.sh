@@ -22,6 +22,35 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# docker.io: the engine the Docker tests start privately (test/support/dockerd.ts) and the kind
+# provider uses. Installed WITHOUT starting its services: a policy-rc.d that answers 101 ("action
+# forbidden") makes invoke-rc.d and deb-systemd-invoke skip the start during the install. A
+# policy-rc.d that was already there is left as it was.
+if ! dpkg-query -W -f='${Status}' docker.io 2>/dev/null | grep -q 'install ok installed'; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: docker.io is missing (needed only by the Docker tests and --provider kind) — run this script as root" >&2
+    exit 2
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends docker.io
+  if [ "$made_policy" -eq 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
+  # Nothing may be left running: the tests start their own private dockerd and stop it.
+  for daemon in dockerd containerd; do
+    if pgrep -x "$daemon" >/dev/null; then
+      echo "setup: $daemon is running after installing docker.io; stop it (service docker stop; service containerd stop)" >&2
+      exit 2
+    fi
+  done
+fi
+
 # bpftrace attaches to the net tracepoints through tracefs, which a fresh machine may not mount.
 if [ "$(id -u)" -eq 0 ] && [ -d /sys/kernel/tracing ] && [ ! -d /sys/kernel/tracing/events/net ]; then
   mount -t tracefs nodev /sys/kernel/tracing || echo "setup: could not mount tracefs; --source ebpf will not work" >&2

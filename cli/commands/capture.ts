@@ -7,6 +7,11 @@ import { checkLabName } from '../../cluster/lab/names.js';
 import { listScenarios } from '../../cluster/scenarios/catalog.js';
 import { renderCompare } from '../../analyzer/report/compare.js';
 import { reportExtras, writeExtraReports, writeHtmlReport } from '../../analyzer/report/extra.js';
+import type { RemoteCaptureCliOptions } from './capture-remote.js';
+
+/** Options that only mean something on an existing cluster (--service). */
+const REMOTE_ONLY = ['kubeconfig', 'context', 'duration', 'captureImage', 'nodes', 'client'] as const;
+const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export async function scenarios(opts: { json?: boolean }): Promise<number> {
   const all = listScenarios();
@@ -19,8 +24,9 @@ export async function scenarios(opts: { json?: boolean }): Promise<number> {
   return 0;
 }
 
-interface CaptureCliOptions {
-  scenario: string;
+interface CaptureCliOptions extends Omit<RemoteCaptureCliOptions, 'service'> {
+  scenario?: string;
+  service?: string;
   requests?: string;
   out?: string;
   source: Source;
@@ -30,6 +36,7 @@ interface CaptureCliOptions {
   html?: string;
   pcapng?: string;
   keep?: boolean;
+  provider?: 'netns' | 'kind';
 }
 
 function requestsOption(v: string | undefined): number | undefined {
@@ -72,7 +79,9 @@ export function renderCaptureRun(r: CaptureRun): string {
   out.push(lt.toString());
   out.push(`Verdict: ${r.verdict}`);
   out.push(r.checks.every((c) => c.ok) ? `Lesson shown: yes (${r.checks.length} checks)` : `Lesson shown: NO (${r.checks.filter((c) => !c.ok).length} of ${r.checks.length} checks failed)`);
-  out.push(`Saved in ${r.outDir} (pcaps, manifest.json, conntrack and iptables ground truth, report.json, report.md); ${r.totalSeconds.toFixed(1)} s.`);
+  // The kind provider records no conntrack/iptables ground truth (docs/kind.md).
+  const saved = 'provider' in r.report && r.report.provider === 'kind' ? 'pcaps, manifest.json, report.json, report.md' : 'pcaps, manifest.json, conntrack and iptables ground truth, report.json, report.md';
+  out.push(`Saved in ${r.outDir} (${saved}); ${r.totalSeconds.toFixed(1)} s.`);
   return `${out.join('\n')}\n`;
 }
 
@@ -83,14 +92,20 @@ function lessonJson(r: CaptureRun) {
 const ebpfJson = (r: CaptureRun) => (r.ebpf ? { ebpf: r.ebpf } : {});
 
 export async function capture(opts: CaptureCliOptions): Promise<number> {
+  if (opts.scenario === undefined && opts.service === undefined) throw new UsageError('capture needs --scenario NAME or --service NS/NAME', 'netlab capture --scenario local-policy, or netlab capture --kubeconfig K --service default/echo');
+  if (opts.scenario !== undefined && opts.service !== undefined) throw new UsageError('give --scenario or --service, not both', 'a scenario runs in the local lab; --service captures on an existing cluster');
+  if (opts.service !== undefined) return (await import('./capture-remote.js')).captureRemote({ ...opts, service: opts.service });
+  const remoteOnly = REMOTE_ONLY.filter((k) => opts[k] !== undefined);
+  if (remoteOnly.length) throw new UsageError(`${remoteOnly.map(flag).join(', ')} only work with --service`, 'a scenario runs in the local lab');
   const r = await runCapture({
-    scenario: opts.scenario,
+    scenario: opts.scenario!,
     lab: checkLabName(opts.name),
     requests: requestsOption(opts.requests),
     outDir: opts.out,
     capturer: opts.capturer,
     source: opts.source,
     keep: opts.keep,
+    provider: opts.provider,
     onProgress: progressPrinter(!!opts.json),
   });
   if (opts.json) process.stdout.write(`${JSON.stringify({ ...r.report, lesson: lessonJson(r), ...ebpfJson(r) }, null, 2)}\n`);
@@ -113,7 +128,7 @@ export async function compare(names: string[], opts: { requests?: string; name: 
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ scenarios: runs.map((r) => ({ ...r.report, lesson: lessonJson(r) })) }, null, 2)}\n`);
   } else {
-    process.stdout.write(`${renderCompare(runs.map((r) => ({ scenario: r.scenario.name, report: r.report, lessonOk: r.checks.every((c) => c.ok) })))}\n`);
+    process.stdout.write(`${renderCompare(runs.map((r) => ({ scenario: r.scenario.name, report: r.report, lessonOk: r.checks.every((c) => c.ok) })), { width: process.stdout.columns || undefined })}\n`);
   }
   if (opts.html) {
     await writeHtmlReport(opts.html, { title: `netlab compare ${names.join(' ')}`, reports: runs.map((r) => ({ scenario: r.scenario.name, report: r.report, targetHealth: r.report.targetHealth, timeline: r.timeline })), generatedAt: new Date().toISOString() });

@@ -4,10 +4,14 @@ import { NetlabError, UsageError } from '../../analyzer/errors.js';
 import { spawn } from '../../cluster/exec/exec.js';
 import { checkLabName, labDir } from '../../cluster/lab/names.js';
 import { isAlive } from '../../cluster/lab/processes.js';
-import { requireState } from '../../cluster/lab/state.js';
+import { readState, requireState } from '../../cluster/lab/state.js';
+import { readKindState } from '../../cluster/kind/state.js';
 import { applyManifests, deleteManifests, waitForPods } from '../../cluster/lab/api.js';
 import { renderGet, renderStatus, resourceOf } from '../../cluster/lab/views.js';
 import { NetnsProvider } from '../../cluster/netns/provider.js';
+import { defaultKindEnv } from '../../cluster/kind/env.js';
+import { KindProvider } from '../../cluster/kind/provider.js';
+import { kindStatusLines, kindUpSummary } from '../../cluster/kind/summary.js';
 import { nlbStatusLines, nlbSummaries } from '../../cluster/nlb/describe.js';
 import type { LabProvider } from '../../cluster/lab/provider.js';
 
@@ -17,11 +21,13 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-function provider(name: string | undefined): LabProvider {
-  if (name === 'kind') {
-    throw new NetlabError('the kind provider is not available on this machine', { hint: 'kind needs Docker and the kindest/node image; use --provider netns (the default)' });
-  }
+function provider(): LabProvider {
   return new NetnsProvider();
+}
+
+/** Progress of the kind provider's long steps goes to stderr, so stdout keeps the result line. */
+function kindProvider(): KindProvider {
+  return new KindProvider(defaultKindEnv((line) => process.stderr.write(`netlab: ${line}\n`)));
 }
 
 function parseIntOption(value: string, flag: string): number {
@@ -32,13 +38,19 @@ function parseIntOption(value: string, flag: string): number {
 export async function up(opts: { provider?: string; name: string; nodes: string; zones: string; timeScale: string; dryRun?: boolean }): Promise<number> {
   const name = checkLabName(opts.name);
   const started = Date.now();
-  const state = await provider(opts.provider).up({
+  const upOptions = {
     name,
     nodes: parseIntOption(opts.nodes, '--nodes'),
     zones: opts.zones.split(',').map((z) => z.trim()).filter(Boolean),
     timeScale: Number(opts.timeScale),
-    dryRun: opts.dryRun ? (line) => process.stdout.write(`${line}\n`) : undefined,
-  });
+    dryRun: opts.dryRun ? (line: string) => process.stdout.write(`${line}\n`) : undefined,
+  };
+  if (opts.provider === 'kind') {
+    const kind = await kindProvider().up(upOptions);
+    if (kind) process.stdout.write(`${kindUpSummary(kind, started)}\n`);
+    return 0;
+  }
+  const state = await provider().up(upOptions);
   if (state && Date.parse(state.createdAt) < started) {
     process.stdout.write(`lab ${name} is already up (created ${state.createdAt})\n`);
   } else if (state) {
@@ -50,13 +62,22 @@ export async function up(opts: { provider?: string; name: string; nodes: string;
 
 export async function down(opts: { name: string; provider?: string }): Promise<number> {
   const name = checkLabName(opts.name);
-  const removed = await provider(opts.provider).down(name);
+  // Without --provider, a kind lab of that name goes too (its record says it exists).
+  const kindRemoved = opts.provider !== 'netns' && (await kindProvider().down(name));
+  const removed = opts.provider === 'kind' ? kindRemoved : (await provider().down(name)) || kindRemoved;
   process.stdout.write(removed ? `lab ${name} removed\n` : `no lab ${name}; nothing to remove\n`);
   return 0;
 }
 
 export async function status(opts: { name: string; json?: boolean }): Promise<number> {
-  const state = await requireState(checkLabName(opts.name));
+  const name = checkLabName(opts.name);
+  // A kind lab of that name (and no netns lab) answers from its own record.
+  const kind = (await readState(name)) ? null : await readKindState(name);
+  if (kind) {
+    process.stdout.write(opts.json ? `${JSON.stringify(kind, null, 2)}\n` : `${kindStatusLines(kind).join('\n')}\n`);
+    return 0;
+  }
+  const state = await requireState(name);
   const alive = !!state.controller.pid && isAlive(state.controller.pid);
   const loadBalancers = await nlbSummaries(state, labDir(state.name));
   if (opts.json) {
@@ -117,7 +138,7 @@ export async function get(resource: string, opts: { namespace: string; allNamesp
 export async function exec(target: string, command: string[], opts: { namespace: string; name: string }): Promise<number> {
   const lab = checkLabName(opts.name);
   if (command.length === 0) throw new UsageError('no command given', `e.g. netlab exec ${target} -- ip addr`);
-  const where = await provider(undefined).execTarget(lab, target, opts.namespace);
+  const where = await provider().execTarget(lab, target, opts.namespace);
   const child = spawn(command[0]!, command.slice(1), { netns: where.netns, stdio: 'inherit' });
   // `ip netns exec` reports a missing command itself (exit 255); the exit code passes through.
   const result = await child;
@@ -127,7 +148,7 @@ export async function exec(target: string, command: string[], opts: { namespace:
 export async function node(verb: string, nodeName: string, opts: { name: string }): Promise<number> {
   if (verb !== 'stop' && verb !== 'start') throw new UsageError(`unknown verb '${verb}'`, 'use netlab node stop NAME or netlab node start NAME');
   const lab = checkLabName(opts.name);
-  await provider(undefined).setNodeStopped(lab, nodeName, verb === 'stop');
+  await provider().setNodeStopped(lab, nodeName, verb === 'stop');
   const state = await requireState(lab);
   const leaders = Object.entries(state.metallb.leaders).map(([vip, n]) => `${vip} → ${n}`);
   process.stdout.write(`node ${nodeName} ${verb === 'stop' ? 'stopped' : 'started'}${leaders.length ? `; MetalLB leaders: ${leaders.join(', ')}` : ''}\n`);

@@ -48,6 +48,8 @@ export interface CaptureOptions {
   capturer?: Capturer;
   source?: Source;
   keep?: boolean;
+  /** netns (default) or kind: the kind provider's run lives in cluster/kind/capture.ts. */
+  provider?: 'netns' | 'kind';
   onProgress?: (message: string) => void;
 }
 
@@ -312,6 +314,10 @@ async function readinessGateHeld(lab: string, scenario: Scenario, since: number,
 export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
   const started = Date.now();
   const progress = opts.onProgress ?? (() => undefined);
+  if (opts.provider === 'kind') {
+    const [{ runKindCapture }, { defaultKindEnv }] = await Promise.all([import('../kind/capture.js'), import('../kind/env.js')]);
+    return runKindCapture(opts, defaultKindEnv(progress));
+  }
   const scenario = loadScenario(opts.scenario);
   const requests = opts.requests ?? scenario.traffic.requests;
   if (!Number.isInteger(requests) || requests < 1) throw new NetlabError(`--requests must be a positive whole number`, { exitCode: 1 });

@@ -5,8 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { ebpfProbeCheck } from '../capture/ebpf/doctor.js';
 import { ensureTracefs } from '../capture/ebpf/tracefs.js';
+import { dockerChecks } from '../docker/doctor.js';
 import { run, which } from '../exec/exec.js';
 import { pathExists as exists } from '../exec/paths.js';
+import { kindProviderChecks } from '../kind/doctor.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'warn';
 
@@ -154,22 +156,6 @@ async function ebpfChecks(isRoot: boolean): Promise<CheckResult[]> {
   ];
 }
 
-async function dockerEngineCheck(): Promise<CheckResult> {
-  const docker = await which('docker');
-  if (!docker) {
-    return { name: 'docker engine', status: 'missing', detail: 'no docker client', blocks: 'the kind provider', fix: `${APT} docker.io`, required: false };
-  }
-  const r = await run(docker, ['info', '--format', '{{.ServerVersion}}'], { allowFailure: true, timeoutMs: 5000 });
-  return {
-    name: 'docker engine',
-    status: r.exitCode === 0 ? 'ok' : 'missing',
-    detail: r.exitCode === 0 ? `server ${r.stdout.trim()}` : 'no running engine',
-    blocks: 'the kind provider (and kind needs the kindest/node image, which cannot be pulled without a registry)',
-    fix: r.exitCode === 0 ? null : 'start dockerd (systemctl start docker)',
-    required: false,
-  };
-}
-
 export async function runChecks(): Promise<CheckResult[]> {
   const root = await rootCheck();
   const tools = await Promise.all(TOOLS.map(toolCheck));
@@ -177,7 +163,8 @@ export async function runChecks(): Promise<CheckResult[]> {
   const haveIp = tools.find((t) => t.name === 'ip')?.status === 'ok';
   if (root.status === 'ok' && haveIp) results.push(...(await kernelChecks()));
   results.push(...(await ebpfChecks(root.status === 'ok')));
-  results.push(await dockerEngineCheck());
+  results.push(...(await dockerChecks()));
+  results.push(...(await kindProviderChecks()));
   return results;
 }
 

@@ -1,6 +1,6 @@
 /**
- * What a lab backend does. The netns provider (cluster/netns) is the default; a kind provider can
- * implement the same interface later with the same file split (provider.ts, provision.ts,
+ * What a lab backend does. The netns provider (cluster/netns) is the default; the kind provider
+ * (cluster/kind) implements the same interface with the same file split (provider.ts, provision.ts,
  * delete.ts, node.ts), as kind's own providers (docker, podman, nerdctl) share one.
  */
 import type { LabState } from './state.js';
@@ -21,14 +21,15 @@ export interface ExecTarget {
   describe: string;
 }
 
-export interface LabProvider {
+/** `S` is the provider's own state record (the netns lab's LabState, the kind lab's KindLabState). */
+export interface LabProvider<S = LabState> {
   readonly name: 'netns' | 'kind';
   /** Create the lab, or finish a half-made one; a lab that is up is left as it is. Returns the state. */
-  up(opts: UpOptions): Promise<LabState | null>;
+  up(opts: UpOptions): Promise<S | null>;
   /** Remove everything the lab made; safe when nothing (or half of it) exists. Returns whether anything was there. */
   down(lab: string): Promise<boolean>;
   /** The lab's state, or null when it is not up. */
-  status(lab: string): Promise<LabState | null>;
+  status(lab: string): Promise<S | null>;
   /** Where `netlab exec TARGET` runs. */
   execTarget(lab: string, target: string, podNamespace: string): Promise<ExecTarget>;
   /** `netlab node stop|start NAME`. */

@@ -68,15 +68,25 @@ function checkDeployment(where: string, d: Deployment): void {
   if (spec.replicas !== undefined && (!Number.isInteger(spec.replicas) || spec.replicas < 0)) fail(where, `Deployment spec.replicas ${JSON.stringify(spec.replicas)} is not a count`, 'use 0 or more');
 }
 
-/** Parse one file's text (several documents separated by ---). */
-export function parseManifests(text: string, file: string): LabModel {
+/** One YAML document of a manifest file, with where it starts. */
+export interface YamlDocument {
+  value: unknown;
+  /** file:line of the document's first line. */
+  where: string;
+  /** file:line of its `kind:` key (the document's start when it has none). */
+  kindWhere: string;
+}
+
+/**
+ * Split a file's text into its documents (separated by ---), located; empty documents are skipped.
+ * Invalid YAML is one NetlabError at file:line:col.
+ */
+export function yamlDocuments(text: string, file: string): YamlDocument[] {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
-  const model: LabModel = { namespaces: [], deployments: [], services: [] };
-  if (!Array.isArray(docs)) {
-    // An empty stream parses to an EmptyStream object.
-    return model;
-  }
+  // An empty stream parses to an EmptyStream object.
+  if (!Array.isArray(docs)) return [];
+  const out: YamlDocument[] = [];
   for (const doc of docs) {
     // The object's first line, not the `---` before it.
     const startLine = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line;
@@ -88,13 +98,20 @@ export function parseManifests(text: string, file: string): LabModel {
     }
     const value = doc.toJS() as unknown;
     if (value === null || value === undefined) continue;
+    const node = doc.contents as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | null;
+    const item = node?.items?.find((i) => i.key?.value === 'kind');
+    const kindWhere = item?.key?.range ? `${file}:${lineCounter.linePos(item.key.range[0]).line}` : where;
+    out.push({ value, where, kindWhere });
+  }
+  return out;
+}
+
+/** Parse one file's text (several documents separated by ---). */
+export function parseManifests(text: string, file: string): LabModel {
+  const model: LabModel = { namespaces: [], deployments: [], services: [] };
+  for (const { value, where, kindWhere: kindLine } of yamlDocuments(text, file)) {
     if (typeof value !== 'object' || Array.isArray(value)) fail(where, 'a document is not a Kubernetes object (a mapping with apiVersion and kind)', 'each --- document must be one object');
     const obj = value as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
-    const kindLine = (() => {
-      const node = doc.contents as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | null;
-      const item = node?.items?.find((i) => i.key?.value === 'kind');
-      return item?.key?.range ? `${file}:${lineCounter.linePos(item.key.range[0]).line}` : where;
-    })();
     if (typeof obj.kind !== 'string') fail(where, 'object has no kind', 'add kind: Deployment, Service or Namespace');
     const expected = SUPPORTED[obj.kind];
     if (!expected) fail(kindLine, `kind ${obj.kind} is not supported by the netlab lab`, 'use Namespace, Deployment (apps/v1) or Service (v1)');

@@ -3,9 +3,12 @@
  * The NLB node agent: one per zone, started by the lab's controller inside `<lab>-nlb-<zone>`.
  * Usage: main.js --config FILE --status FILE [--lab-dir DIR]
  */
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { run } from '../../exec/exec.js';
+import { renderZoneRules } from '../dataplane/rules.js';
 import { probe } from '../health/probe.js';
+import { readJson, type ZoneConfig, type ZoneStatus } from './files.js';
 import { ZoneAgent } from './zone-agent.js';
 
 const { values } = parseArgs({
@@ -22,18 +25,41 @@ if (!values.config || !values.status) {
 }
 
 const TICK_MS = 50;
-const agent = new ZoneAgent(values.config, values.status, {
-  probe,
-  applyRules: async (text) => {
-    await run('iptables-restore', [], { input: text, timeoutMs: 10_000 });
+const configPath = values.config;
+const agent = new ZoneAgent(
+  {
+    probe,
+    // The zone's namespace is the agent's own: its rules own the whole tables.
+    applyRules: async (rules) => {
+      await run('iptables-restore', [], { input: renderZoneRules(rules), timeoutMs: 10_000 });
+    },
+    now: () => Date.now(),
   },
-  now: () => Date.now(),
-});
+  values.status,
+  await readJson<ZoneStatus>(values.status).catch(() => null),
+);
+
+let configMtimeMs = -1;
+/** The controller replaces the config file atomically; a new mtime means a new config. */
+async function reloadConfig(): Promise<void> {
+  let mtime: number;
+  try {
+    mtime = (await stat(configPath)).mtimeMs;
+  } catch {
+    return;
+  }
+  if (mtime === configMtimeMs) return;
+  const config = await readJson<ZoneConfig>(configPath);
+  if (!config) return;
+  configMtimeMs = mtime;
+  agent.configure(config);
+}
 
 let stopping = false;
 async function loop(): Promise<void> {
   while (!stopping) {
     try {
+      await reloadConfig();
       await agent.tick();
     } catch (err) {
       process.stderr.write(`${new Date().toISOString()} ${(err as Error).message}\n`);

@@ -2,20 +2,20 @@
  * One NLB node's brain, run inside its namespace: registers and deregisters targets as the
  * controller's config changes, health-checks them with real probes on AWS's schedule (scaled by the
  * lab's time scale), drains removed targets, and keeps the data plane in step — kernel NAT rules
- * for plain listeners, PPv2 proxies for the others.
+ * for plain listeners, PPv2 proxies for the others. Where its config comes from (a file in the
+ * netns lab, a Kubernetes API in API mode) and how its rules are applied is the caller's business.
  */
-import { stat } from 'node:fs/promises';
 import { afterProbe, deregistered, registered, routable, type ProbeResult, type TargetHealth } from '../health/state.js';
 import type { ProbeSpec } from '../health/probe.js';
 import { Ppv2ProxyListener, type ProxyTarget } from '../dataplane/proxy.js';
-import { renderZoneRules, type LoadBalancerRules, type TerminatedTarget } from '../dataplane/rules.js';
+import type { LoadBalancerRules, TerminatedTarget, ZoneRulesInput } from '../dataplane/rules.js';
 import type { TargetGroupPlan, TargetPlan } from '../plan/types.js';
-import { readJson, writeJsonAtomic, type ListenerStatus, type TargetStatus, type ZoneConfig, type ZoneLoadBalancer, type ZoneStatus } from './files.js';
+import { writeJsonAtomic, type ListenerStatus, type TargetStatus, type ZoneConfig, type ZoneLoadBalancer, type ZoneStatus } from './files.js';
 
 export interface ZoneAgentIo {
   probe(spec: ProbeSpec): Promise<ProbeResult>;
-  /** Replace the namespace's mangle, nat and filter tables with this iptables-restore text. */
-  applyRules(text: string): Promise<void>;
+  /** Make the kernel's NAT rules for this zone these (called only when they change). */
+  applyRules(rules: ZoneRulesInput): Promise<void>;
   now(): number;
 }
 
@@ -39,7 +39,6 @@ const targetKey = (tg: string, t: { ip: string; port: number }) => `${tg}|${t.ip
 
 export class ZoneAgent {
   private config: ZoneConfig | null = null;
-  private configMtimeMs = -1;
   private readonly tracked = new Map<string, Tracked>();
   private readonly terminated = new Map<string, Terminated>();
   private readonly proxies = new Map<string, Ppv2ProxyListener>();
@@ -47,18 +46,31 @@ export class ZoneAgent {
   private dirty = true;
   private lastStatusMs = 0;
   private readonly errors: string[] = [];
-  /** Health from a previous agent's status file: a restarted agent picks up where it left off instead of re-registering every target. */
-  private seed: Map<string, TargetStatus> | null = null;
+  /** Health from a previous agent's status: a restarted agent picks up where it left off instead of re-registering every target. */
+  private seed: Map<string, TargetStatus>;
 
+  /**
+   * `statusPath`: where to write the status (null: only `status()`); `previous`: the status a
+   * previous agent of this zone last wrote.
+   */
   constructor(
-    private readonly configPath: string,
-    private readonly statusPath: string,
     private readonly io: ZoneAgentIo,
-  ) {}
+    private readonly statusPath: string | null,
+    previous: ZoneStatus | null = null,
+  ) {
+    this.seed = new Map((previous?.targets ?? []).map((t) => [targetKey(t.targetGroup, t), t]));
+  }
 
-  /** One step: reload the config if it changed, start due probes, end expired drains, sync the data plane. */
+  /** Take a new config: register new targets, drain removed ones (the same config again changes nothing). */
+  configure(config: ZoneConfig): void {
+    if (this.config && JSON.stringify(this.config) === JSON.stringify(config)) return;
+    this.config = config;
+    this.reconcileTargets(config);
+    this.dirty = true;
+  }
+
+  /** One step: start due probes, end expired drains, sync the data plane. */
   async tick(): Promise<void> {
-    await this.reloadConfig();
     const now = this.io.now();
     for (const t of this.tracked.values()) {
       if (t.health.state === 'draining') {
@@ -80,26 +92,6 @@ export class ZoneAgent {
   async stop(): Promise<void> {
     await Promise.all([...this.proxies.values()].map((p) => p.close()));
     this.proxies.clear();
-  }
-
-  private async reloadConfig(): Promise<void> {
-    if (this.seed === null) {
-      const previous = await readJson<ZoneStatus>(this.statusPath).catch(() => null);
-      this.seed = new Map((previous?.targets ?? []).map((t) => [targetKey(t.targetGroup, t), t]));
-    }
-    let mtime: number;
-    try {
-      mtime = (await stat(this.configPath)).mtimeMs;
-    } catch {
-      return;
-    }
-    if (mtime === this.configMtimeMs) return;
-    const config = await readJson<ZoneConfig>(this.configPath);
-    if (!config) return;
-    this.configMtimeMs = mtime;
-    this.config = config;
-    this.reconcileTargets(config);
-    this.dirty = true;
   }
 
   /** Targets this node may send to: its own zone's, or every zone's with cross-zone load balancing. */
@@ -127,7 +119,7 @@ export class ZoneAgent {
         had.target = c.target;
         continue;
       }
-      const seeded = had ? undefined : this.seed?.get(key);
+      const seeded = had ? undefined : this.seed.get(key);
       if (seeded && seeded.state !== 'draining') {
         const hc = c.tg.healthCheck;
         const health: TargetHealth = {
@@ -159,7 +151,7 @@ export class ZoneAgent {
       if (t.tg.attributes.proxyProtocolV2) {
         for (const p of this.proxies.values()) p.terminate(t.key);
       } else {
-        this.terminated.set(t.key, { key: t.key, lbIps: [t.lb.publicIp, t.lb.privateIp], ip: t.target.ip, port: t.target.port, protocol: t.tg.protocol });
+        this.terminated.set(t.key, { key: t.key, lbIps: [...new Set([t.lb.publicIp, t.lb.privateIp])], ip: t.target.ip, port: t.target.port, protocol: t.tg.protocol });
       }
     }
     this.dirty = true;
@@ -227,10 +219,11 @@ export class ZoneAgent {
         this.proxies.delete(id);
       }
     }
-    const text = renderZoneRules({ loadBalancers: lbRules, terminated: [...this.terminated.values()] });
+    const rules: ZoneRulesInput = { loadBalancers: lbRules, terminated: [...this.terminated.values()].map(({ key: _key, ...t }) => t) };
+    const text = JSON.stringify(rules);
     if (text !== this.appliedRules) {
       try {
-        await this.io.applyRules(text);
+        await this.io.applyRules(rules);
         this.appliedRules = text;
       } catch (err) {
         this.error(`applying the NAT rules failed: ${(err as Error).message}`);
@@ -240,7 +233,8 @@ export class ZoneAgent {
 
   private async startProxy(id: string, lb: ZoneLoadBalancer, port: number, tg: TargetGroupPlan): Promise<void> {
     const proxy = new Ppv2ProxyListener({
-      listenIps: [lb.publicIp, lb.privateIp],
+      // One address in API mode, where a load balancer has no separate public IP.
+      listenIps: [...new Set([lb.publicIp, lb.privateIp])],
       port,
       privateIp: lb.privateIp,
       stickySourceIp: tg.attributes.stickiness.enabled,
@@ -305,6 +299,6 @@ export class ZoneAgent {
 
   private async writeStatus(now: number): Promise<void> {
     this.lastStatusMs = now;
-    await writeJsonAtomic(this.statusPath, this.status());
+    if (this.statusPath) await writeJsonAtomic(this.statusPath, this.status());
   }
 }

@@ -49,10 +49,30 @@ export function listenerChain(lbName: string, protocol: string, port: number): s
   return `NLB-${h}-${protocol === 'UDP' ? 'u' : 't'}${port}`;
 }
 
+/** The built-in chains the rules hook into, per table. */
+export const HOOKED_CHAINS = [
+  { table: 'mangle', chain: 'PREROUTING' },
+  { table: 'nat', chain: 'PREROUTING' },
+  { table: 'nat', chain: 'POSTROUTING' },
+  { table: 'filter', chain: 'INPUT' },
+  { table: 'filter', chain: 'FORWARD' },
+] as const;
+
+export interface RenderOptions {
+  /**
+   * Put the rules in chains `<prefix><BUILT-IN>` instead of the built-in chains, leaving every
+   * other rule of the namespace alone (for a container whose runtime keeps rules of its own, such
+   * as Docker's DNS); the caller jumps to them from the built-ins (HOOKED_CHAINS).
+   */
+  ownChainPrefix?: string;
+}
+
 /** A fixed HMARK seed: the same flow hashes to the same target across rule reloads. */
 const HMARK_SEED = '0x4e4c4221';
 
-export function renderZoneRules(input: ZoneRulesInput): string {
+export function renderZoneRules(input: ZoneRulesInput, opts: RenderOptions = {}): string {
+  const own = opts.ownChainPrefix;
+  const C = (builtin: string) => (own ? `${own}${builtin}` : builtin);
   const mangle: string[] = [];
   const natChains: string[] = [];
   const nat: string[] = [];
@@ -64,21 +84,23 @@ export function renderZoneRules(input: ZoneRulesInput): string {
     for (const l of [...lb.listeners].sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : 1))) {
       if (l.mode !== 'nat') continue;
       const proto = l.protocol.toLowerCase();
+      // One address in API mode, where a load balancer has no separate public IP.
+      const lbIps = [...new Set([lb.publicIp, lb.privateIp])];
       const match = (ip: string) => `-d ${ip}/32 -p ${proto} -m ${proto} --dport ${l.port}`;
       const comment = `-m comment --comment "${lb.name} ${l.protocol}:${l.port}"`;
       if (l.targets.length === 0) {
         // No target: the NLB node does not answer (clients time out), as an NLB with no targets does.
-        for (const ip of [lb.publicIp, lb.privateIp]) filterInput.push(`-A INPUT ${match(ip)} ${comment} -j DROP`);
+        for (const ip of lbIps) filterInput.push(`-A ${C('INPUT')} ${match(ip)} ${comment} -j DROP`);
         continue;
       }
       const chain = listenerChain(lb.name, l.protocol, l.port);
       natChains.push(`:${chain} - [0:0]`);
       const tuple = l.stickySourceIp ? 'src' : 'src,dst,sport,dport,proto';
-      for (const ip of [lb.publicIp, lb.privateIp]) {
-        mangle.push(`-A PREROUTING ${match(ip)} -m conntrack --ctstate NEW ${comment} -j HMARK --hmark-tuple ${tuple} --hmark-mod ${l.targets.length} --hmark-offset 1 --hmark-rnd ${HMARK_SEED}`);
-        nat.push(`-A PREROUTING ${match(ip)} ${comment} -j ${chain}`);
+      for (const ip of lbIps) {
+        mangle.push(`-A ${C('PREROUTING')} ${match(ip)} -m conntrack --ctstate NEW ${comment} -j HMARK --hmark-tuple ${tuple} --hmark-mod ${l.targets.length} --hmark-offset 1 --hmark-rnd ${HMARK_SEED}`);
+        nat.push(`-A ${C('PREROUTING')} ${match(ip)} ${comment} -j ${chain}`);
         if (!l.preserveClientIp) {
-          snat.push(`-A POSTROUTING -p ${proto} -m conntrack --ctstate DNAT --ctorigdst ${ip}/32 --ctorigdstport ${l.port} ${comment} -j SNAT --to-source ${lb.privateIp}`);
+          snat.push(`-A ${C('POSTROUTING')} -p ${proto} -m conntrack --ctstate DNAT --ctorigdst ${ip}/32 --ctorigdstport ${l.port} ${comment} -j SNAT --to-source ${lb.privateIp}`);
         }
       }
       l.targets.forEach((t, i) => {
@@ -90,31 +112,25 @@ export function renderZoneRules(input: ZoneRulesInput): string {
     const proto = t.protocol.toLowerCase();
     for (const lbIp of t.lbIps) {
       const reject = t.protocol === 'TCP' ? 'REJECT --reject-with tcp-reset' : 'DROP';
-      filterForward.push(`-A FORWARD -p ${proto} -m conntrack --ctorigdst ${lbIp}/32 --ctreplsrc ${t.ip}/32 --ctreplsrcport ${t.port} -m comment --comment "deregistered ${t.ip}:${t.port}: connection termination" -j ${reject}`);
+      filterForward.push(`-A ${C('FORWARD')} -p ${proto} -m conntrack --ctorigdst ${lbIp}/32 --ctreplsrc ${t.ip}/32 --ctreplsrcport ${t.port} -m comment --comment "deregistered ${t.ip}:${t.port}: connection termination" -j ${reject}`);
     }
   }
+  // Built-in chains are declared (and so flushed) only when the rules own the whole table.
+  const heads = (table: string, builtins: string[]) =>
+    own ? HOOKED_CHAINS.filter((h) => h.table === table).map((h) => `:${own}${h.chain} - [0:0]`) : builtins.map((b) => `:${b} ACCEPT [0:0]`);
   return [
     '*mangle',
-    ':PREROUTING ACCEPT [0:0]',
-    ':INPUT ACCEPT [0:0]',
-    ':FORWARD ACCEPT [0:0]',
-    ':OUTPUT ACCEPT [0:0]',
-    ':POSTROUTING ACCEPT [0:0]',
+    ...heads('mangle', ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']),
     ...mangle,
     'COMMIT',
     '*nat',
-    ':PREROUTING ACCEPT [0:0]',
-    ':INPUT ACCEPT [0:0]',
-    ':OUTPUT ACCEPT [0:0]',
-    ':POSTROUTING ACCEPT [0:0]',
+    ...heads('nat', ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']),
     ...natChains,
     ...nat,
     ...snat,
     'COMMIT',
     '*filter',
-    ':INPUT ACCEPT [0:0]',
-    ':FORWARD ACCEPT [0:0]',
-    ':OUTPUT ACCEPT [0:0]',
+    ...heads('filter', ['INPUT', 'FORWARD', 'OUTPUT']),
     ...filterInput,
     ...filterForward,
     'COMMIT',

@@ -65,11 +65,21 @@ export function zoneNodes(lab: string, region: string, zones: readonly string[])
 /** Load balancer name → zone → its addresses there. */
 export type AddressBook = Record<string, Record<string, { privateIp: string; publicIp: string }>>;
 
+/** Where load balancer addresses come from: `<prefix><first>`..`<prefix><last>` of each /24. */
+export interface AddressPools {
+  privatePrefix: string;
+  publicPrefix: string;
+  first: number;
+  last: number;
+}
+
+const LAB_POOLS: AddressPools = { privatePrefix: NLB_PRIVATE_PREFIX, publicPrefix: NLB_PUBLIC_PREFIX, first: POOL_FIRST, last: POOL_LAST };
+
 /**
  * Keep every address a load balancer already has, free those of load balancers that are gone, and
  * give new (load balancer, zone) pairs the lowest free address of each pool.
  */
-export function allocateAddresses(previous: AddressBook, wanted: ReadonlyArray<{ name: string; zones: readonly string[] }>): AddressBook {
+export function allocateAddresses(previous: AddressBook, wanted: ReadonlyArray<{ name: string; zones: readonly string[] }>, pools: AddressPools = LAB_POOLS): AddressBook {
   const book: AddressBook = {};
   const usedPrivate = new Set<number>();
   const usedPublic = new Set<number>();
@@ -84,20 +94,20 @@ export function allocateAddresses(previous: AddressBook, wanted: ReadonlyArray<{
     }
   }
   const take = (used: Set<number>): number => {
-    for (let i = POOL_FIRST; i <= POOL_LAST; i++) {
+    for (let i = pools.first; i <= pools.last; i++) {
       if (!used.has(i)) {
         used.add(i);
         return i;
       }
     }
-    throw new RangeError(`no free NLB address left in .${POOL_FIRST}-.${POOL_LAST}`);
+    throw new RangeError(`no free NLB address left in .${pools.first}-.${pools.last}`);
   };
   for (const lb of [...wanted].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     for (const zone of [...lb.zones].sort()) {
       if (book[lb.name]?.[zone]) continue;
       (book[lb.name] ??= {})[zone] = {
-        privateIp: `${NLB_PRIVATE_PREFIX}${take(usedPrivate)}`,
-        publicIp: `${NLB_PUBLIC_PREFIX}${take(usedPublic)}`,
+        privateIp: `${pools.privatePrefix}${take(usedPrivate)}`,
+        publicIp: `${pools.publicPrefix}${take(usedPublic)}`,
       };
     }
   }

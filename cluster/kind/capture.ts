@@ -1,0 +1,357 @@
+/**
+ * `netlab capture --provider kind --scenario NAME`: the same run as on the netns lab
+ * (cluster/capture/run.ts) on a kind cluster — apply the scenario through the API, wait for its
+ * pods and load balancer, capture at the client, the NLB emulator, the worker nodes and every pod
+ * (helper containers, cluster/kind/capture-plan.ts), send the requests from the client container,
+ * then the same manifest, analysis and lesson checks. Not captured on kind: conntrack events and
+ * iptables-save ground truth (the netns lab records them; here the NAT steps are inferred from the
+ * packets alone).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { NetlabError } from '../../analyzer/errors.js';
+import { analyze } from '../../analyzer/analyze.js';
+import type { AddressOwner } from '../../analyzer/hops/infer.js';
+import type { ContractReport, DescribeTargetHealth, TargetHealthSample } from '../../analyzer/report/contract.js';
+import { toContractJson } from '../../analyzer/report/json.js';
+import { renderMarkdown } from '../../analyzer/report/table.js';
+import { checkLesson, verdictLine } from '../capture/lesson.js';
+import { buildManifest, writeManifest } from '../capture/manifest.js';
+import { DEFAULT_FILTER, type CaptureTarget } from '../capture/points.js';
+import type { CaptureOptions, CaptureRun } from '../capture/run.js';
+import { run, spawn } from '../exec/exec.js';
+import type { KubeClient } from '../kube/client.js';
+import type { Pod, Service } from '../lab/state.js';
+import { isNlbService } from '../model/services.js';
+import { loadScenario, type Scenario } from '../scenarios/catalog.js';
+import type { RequestResult } from '../traffic/http-client.js';
+import { applyScenario, deleteScenario, waitForScenarioPods } from './apply.js';
+import { crictlPidArgs, kindCapturePlan, type KindCaptureSubject } from './capture-plan.js';
+import { startKindCapture } from './capturer.js';
+import { clientName, emulatorName } from './containers.js';
+import type { KindEnv } from './env.js';
+import { CLIENT_PUBLIC_IP } from './network.js';
+import { checkKindState } from './provision.js';
+import { KindProvider } from './provider.js';
+import { readKindState, type KindLabState } from './state.js';
+
+/** Where the API-mode emulator publishes target health and DNS answers (cluster/nlb/api defaults). */
+export const NLB_STATUS = { namespace: 'kube-system', name: 'netlab-nlb-status' };
+
+interface ServiceReport {
+  dnsName: string | null;
+  addresses: Record<string, string>;
+  dnsAddresses: string[];
+  targetGroups: Array<DescribeTargetHealth & { name: string }>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function count<T>(items: T[], key: (t: T) => string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) {
+    const k = key(i);
+    if (k !== null) out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+async function nlbReport(kube: KubeClient, ns: string, name: string): Promise<ServiceReport | null> {
+  const cm = await kube.get('ConfigMap', NLB_STATUS.name, NLB_STATUS.namespace);
+  const text = cm?.data?.[`${ns}.${name}`];
+  return text ? (JSON.parse(text) as ServiceReport) : null;
+}
+
+/** The emulator's describe-target-health for a Service: every target group's targets. */
+export function targetHealthOf(report: ServiceReport | null): DescribeTargetHealth | null {
+  return report ? { TargetHealthDescriptions: report.targetGroups.flatMap((tg) => tg.TargetHealthDescriptions) } : null;
+}
+
+async function ensureKindLab(scenario: Scenario, lab: string, env: KindEnv, progress: (m: string) => void): Promise<KindLabState> {
+  const existing = await readKindState(lab);
+  const workers = scenario.lab.nodes - 1;
+  if (existing?.phase === 'ready') {
+    if (existing.options.workers < workers) {
+      throw new NetlabError(`kind lab '${lab}' has ${existing.options.workers} workers; scenario ${scenario.name} needs ${workers}`, { hint: `netlab down --provider kind --name ${lab} and let netlab capture create it` });
+    }
+    progress(`reusing kind lab ${lab} (${existing.nodes.length} nodes)`);
+    return existing;
+  }
+  progress(`creating kind lab ${lab}: ${scenario.lab.nodes} nodes (this takes minutes)`);
+  const state = await new KindProvider(env).up({ name: lab, nodes: scenario.lab.nodes, zones: ['a', 'b'], timeScale: scenario.lab.timeScale });
+  if (!state) throw new NetlabError(`kind lab '${lab}' did not come up`);
+  return state;
+}
+
+function nodeIp(node: { status?: { addresses?: Array<{ type: string; address: string }> } }): string | null {
+  return node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? null;
+}
+
+/** Run the traffic client inside the client container; one JSON line per request. */
+function startClient(env: KindEnv, state: KindLabState, url: string, args: string[], onResult: (r: RequestResult) => void): Promise<RequestResult[]> {
+  const script = `${state.image!.root}/dist/cluster/traffic/http-client.js`;
+  const child = spawn('docker', env.docker.argv(['exec', clientName(state.name), 'node', script, '--url', url, ...args]), { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false });
+  const results: RequestResult[] = [];
+  let carry = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    const lines = (carry + d.toString()).split('\n');
+    carry = lines.pop() ?? '';
+    for (const l of lines.filter(Boolean)) {
+      const r = JSON.parse(l) as RequestResult;
+      results.push(r);
+      onResult(r);
+    }
+  });
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return child.then((r) => {
+    if (r.exitCode !== 0) throw new NetlabError(`the traffic client in ${clientName(state.name)} failed: ${stderr.trim() || `exit ${r.exitCode}`}`);
+    return results;
+  });
+}
+
+/** The NLB's DNS name resolves, inside the client container, to the zones with healthy targets (as AWS DNS answers). */
+const HOSTS_UPDATE = "const fs=require('fs');const [h,...ips]=process.argv.slice(1);const keep=fs.readFileSync('/etc/hosts','utf8').split('\\n').filter((l)=>l&&!l.trim().endsWith(' '+h));fs.writeFileSync('/etc/hosts',[...keep,...ips.map((ip)=>ip+' '+h)].join('\\n')+'\\n')";
+
+/** argv (in the client container) that makes `name` resolve to `ips` through its /etc/hosts, replacing earlier lines for it. */
+export function resolveInClientArgv(name: string, ips: readonly string[]): string[] {
+  return ['node', '-e', HOSTS_UPDATE, name, ...ips];
+}
+
+async function waitForNlb(kube: KubeClient, scenario: Scenario, progress: (m: string) => void, timeoutMs = 180_000): Promise<ServiceReport> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const report = await nlbReport(kube, scenario.namespace, scenario.traffic.service).catch(() => null);
+    const states = targetHealthOf(report)?.TargetHealthDescriptions.map((t) => t.TargetHealth.State) ?? [];
+    const msg = report ? `waiting for healthy targets: ${states.join(', ') || 'none registered'}` : 'waiting for the NLB emulator to plan the Service';
+    if (msg !== last) progress((last = msg));
+    if (report?.dnsName && states.includes('healthy') && !states.includes('initial')) return report;
+    if (Date.now() > deadline) throw new NetlabError(`the NLB of ${scenario.namespace}/${scenario.traffic.service} was not ready within ${timeoutMs / 1000} s: ${last}`, { hint: 'docker logs <lab>-nlb shows the emulator' });
+    await sleep(500);
+  }
+}
+
+async function trafficUrl(kube: KubeClient, env: KindEnv, state: KindLabState, scenario: Scenario, svc: Service, progress: (m: string) => void): Promise<{ url: string; clientIp: string; nlb: ServiceReport | null }> {
+  const port = svc.spec?.ports?.[0];
+  if (!port) throw new NetlabError(`Service ${scenario.traffic.service} has no ports`, { where: scenario.manifestsFile });
+  if (scenario.traffic.from !== 'client') {
+    throw new NetlabError(`scenario ${scenario.name} sends from pods (${scenario.traffic.from}); the kind provider sends only from its client container so far`, { hint: 'run it on the netns lab (the default provider)' });
+  }
+  switch (scenario.traffic.via) {
+    case 'loadBalancer': {
+      if (isNlbService(svc)) {
+        const nlb = await waitForNlb(kube, scenario, progress);
+        await env.docker.exec(clientName(state.name), resolveInClientArgv(nlb.dnsName!, nlb.dnsAddresses));
+        return { url: `http://${nlb.dnsName}:${port.port}/`, clientIp: CLIENT_PUBLIC_IP, nlb };
+      }
+      const ip = await kube.waitFor('Service', (svcs) => svcs.find((s) => s.metadata?.name === scenario.traffic.service)?.status?.loadBalancer?.ingress?.find((i) => i.ip)?.ip, {
+        timeoutMs: 120_000,
+        what: `a MetalLB address for ${scenario.namespace}/${scenario.traffic.service}`,
+        namespace: scenario.namespace,
+      });
+      return { url: `http://${ip}:${port.port}/`, clientIp: state.addresses!.clientIp, nlb: null };
+    }
+    case 'nodePort': {
+      const nodes = await kube.list('Node');
+      const node = nodes.find((n) => n.metadata?.name === (scenario.traffic.node ? `${state.cluster}-${scenario.traffic.node}` : state.nodes[1]));
+      const ip = node && nodeIp(node);
+      if (!ip) throw new NetlabError(`no node ${scenario.traffic.node ?? state.nodes[1]} with an InternalIP in kind lab ${state.name}`, { where: path.join(scenario.dir, 'scenario.yaml') });
+      return { url: `http://${ip}:${port.nodePort}/`, clientIp: state.addresses!.clientIp, nlb: null };
+    }
+    case 'clusterIP':
+      throw new NetlabError(`scenario ${scenario.name} reaches a ClusterIP, which the kind client container (outside the cluster) cannot`, { hint: 'run it on the netns lab (the default provider)' });
+  }
+}
+
+async function captureSubjects(env: KindEnv, state: KindLabState, pods: readonly Pod[], withNlb: boolean, gateway: string | null): Promise<KindCaptureSubject[]> {
+  const subject = (name: string, role: CaptureTarget['role'], container: string, node: string | null): KindCaptureSubject => ({
+    target: { name, role, netns: `container:${container}`, node, pod: null, namespace: null, interfaces: ['eth0'] },
+    container,
+  });
+  const out = [subject('client', 'client', clientName(state.name), null)];
+  if (withNlb) out.push(subject('nlb', 'lb', emulatorName(state.name), null));
+  for (const n of state.nodes.slice(1)) out.push(subject(n, 'node', n, n));
+  for (const p of pods) {
+    const node = p.spec?.nodeName;
+    const id = p.status?.containerStatuses?.[0]?.containerID;
+    if (!node || !id) continue;
+    const r = await run('docker', env.docker.argv(crictlPidArgs(node, id)), { timeoutMs: 30_000 });
+    const pid = Number(r.stdout.trim());
+    if (!Number.isInteger(pid) || pid <= 0) throw new NetlabError(`crictl in ${node} gave no pid for pod ${p.metadata?.name} (${r.stdout.trim() || 'empty'})`);
+    const labels = p.metadata?.labels ?? {};
+    const isGateway = gateway !== null && gateway.split(',').every((kv) => labels[kv.split('=')[0]!.trim()] === kv.split('=')[1]?.trim());
+    out.push({
+      target: { name: p.metadata!.name!, role: isGateway ? 'gateway' : 'pod', netns: `container:${node}/pid:${pid}`, node, pod: p.metadata!.name!, namespace: p.metadata?.namespace ?? 'default', interfaces: ['eth0'] },
+      container: node,
+      pod: { node, pid },
+    });
+  }
+  return out;
+}
+
+const conditionTime = (p: Pod, type: string): number | null => {
+  const c = p.status?.conditions?.find((x) => x.type === type && x.status === 'True');
+  return c?.lastTransitionTime ? Date.parse(c.lastTransitionTime) : null;
+};
+
+/** Pods made during the run that carry readiness gates: was Ready held until the gate opened (kubelet's condition times)? */
+async function readinessGateHeld(kube: KubeClient, scenario: Scenario, since: number, timeoutMs = 60_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pods = (await kube.list('Pod', scenario.namespace)).filter((p) => !p.metadata?.deletionTimestamp && Date.parse(p.metadata?.creationTimestamp ?? '') >= since && (p.spec?.readinessGates ?? []).length > 0);
+    const ready = pods.filter((p) => conditionTime(p, 'Ready') !== null);
+    if ((pods.length > 0 && ready.length === pods.length) || Date.now() > deadline) {
+      return ready.length > 0 && ready.every((p) => {
+        const gateOpen = Math.max(...(p.spec?.readinessGates ?? []).map((g) => conditionTime(p, g.conditionType) ?? Infinity));
+        const containers = conditionTime(p, 'ContainersReady');
+        // Kubernetes condition times have one-second resolution: "after" includes the same second.
+        return containers !== null && gateOpen >= containers && conditionTime(p, 'Ready')! >= gateOpen;
+      });
+    }
+    await sleep(500);
+  }
+}
+
+export async function runKindCapture(opts: CaptureOptions, env: KindEnv): Promise<CaptureRun> {
+  const started = Date.now();
+  const progress = opts.onProgress ?? (() => undefined);
+  const scenario = loadScenario(opts.scenario);
+  const requests = opts.requests ?? scenario.traffic.requests;
+  if (!Number.isInteger(requests) || requests < 1) throw new NetlabError(`--requests must be a positive whole number`, { exitCode: 1 });
+  if (opts.source && opts.source !== 'pcap') throw new NetlabError(`--source ${opts.source} is not available with --provider kind`, { exitCode: 1, hint: 'the kind provider captures with tcpdump (pcap) only' });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const outDir = path.resolve(opts.outDir ?? path.join('netlab-runs', `${scenario.name}-kind-${stamp}`));
+  await mkdir(outDir, { recursive: true });
+
+  const state = await ensureKindLab(scenario, opts.lab, env, progress);
+  checkKindState(state);
+  const labSeconds = (Date.now() - started) / 1000;
+  const kube = env.kube(state.kubeconfig);
+  progress(`applying ${path.relative(process.cwd(), scenario.manifestsFile) || scenario.manifestsFile} through the API (images → ${state.image.tag})`);
+  const applied = await applyScenario(kube, scenario, state, state.image, progress);
+  try {
+    await waitForScenarioPods(kube, applied, 180_000);
+    const svc = applied.services.find((s) => s.metadata?.name === scenario.traffic.service);
+    if (!svc) throw new NetlabError(`scenario traffic targets Service ${scenario.namespace}/${scenario.traffic.service}, which its manifests do not define`, { hint: 'check traffic.service in scenario.yaml' });
+    const { url, clientIp, nlb } = await trafficUrl(kube, env, state, scenario, svc, progress);
+
+    const pods = (await kube.list('Pod', scenario.namespace)).filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running');
+    const subjects = await captureSubjects(env, state, pods, nlb !== null, scenario.gateway);
+    const plan = kindCapturePlan(state.name, randomBytes(3).toString('hex'), state.image.tag, subjects, DEFAULT_FILTER);
+    progress(`capturing at ${plan.length} points with tcpdump in helper containers`);
+    const cap = await startKindCapture(env.docker, plan, outDir);
+
+    const timeline: TargetHealthSample[] = [];
+    let drainingSeen = false;
+    let monitoring = nlb !== null;
+    const monitor = (async () => {
+      while (monitoring) {
+        const th = targetHealthOf(await nlbReport(kube, scenario.namespace, scenario.traffic.service).catch(() => null));
+        if (th) {
+          timeline.push({ t: (Date.now() - started) / 1000, health: th });
+          if (th.TargetHealthDescriptions.some((t) => t.TargetHealth.State === 'draining')) drainingSeen = true;
+        }
+        await sleep(500);
+      }
+    })();
+
+    const trafficStarted = Date.now();
+    let done = 0;
+    const events = [...scenario.events].sort((a, b) => a.at - b.at);
+    const eventErrors: string[] = [];
+    const fire = async (n: number) => {
+      while (events.length && n >= Math.ceil(events[0]!.at * requests)) {
+        const ev = events.shift()!;
+        const victims = (await kube.list('Pod', scenario.namespace, { labelSelector: ev.selector })).filter((p) => !p.metadata?.deletionTimestamp).sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
+        const victim = victims[ev.index];
+        if (!victim) {
+          eventErrors.push(`no pod #${ev.index} matches ${ev.selector}`);
+          continue;
+        }
+        progress(`deleting pod ${victim.metadata!.name}`);
+        await kube.delete('Pod', victim.metadata!.name!, scenario.namespace, { gracePeriodSeconds: 0 });
+      }
+    };
+    const longLived = scenario.traffic.longLived
+      ? Array.from({ length: scenario.traffic.longLived.connections }, () =>
+          startClient(env, state, url, ['--keep-alive', '--requests', String(scenario.traffic.longLived!.requests), '--interval-ms', String(scenario.traffic.longLived!.intervalMs)], () => undefined),
+        )
+      : [];
+    let pendingEvent: Promise<void> = Promise.resolve();
+    const short = await startClient(env, state, url, ['--requests', String(requests), '--interval-ms', scenario.events.length ? '50' : '0'], () => {
+      done++;
+      if (done % 10 === 0 || done === requests) progress(`requests ${done}/${requests}`);
+      pendingEvent = pendingEvent.then(() => fire(done));
+    });
+    await pendingEvent;
+    const long = (await Promise.all(longLived)).flat();
+    monitoring = false;
+    await monitor;
+    const gateHeld = scenario.expect.readinessGate ? await readinessGateHeld(kube, scenario, trafficStarted - 1000) : null;
+    progress('stopping captures');
+    const files = await cap.stop();
+
+    const finalNlb = nlb ? await nlbReport(kube, scenario.namespace, scenario.traffic.service) : null;
+    const targetHealth = targetHealthOf(finalNlb);
+    const nodes = await kube.list('Node');
+    const allPods = await kube.list('Pod', scenario.namespace);
+    const owners: Record<string, AddressOwner> = { [clientIp]: { role: 'client' } };
+    const lbIps: string[] = [];
+    const nodeIps: string[] = [];
+    for (const n of nodes) {
+      const ip = nodeIp(n);
+      if (ip) {
+        owners[ip] = { node: n.metadata?.name ?? null, role: 'node' };
+        nodeIps.push(ip);
+      }
+    }
+    for (const p of allPods) if (p.status?.podIP) owners[p.status.podIP] = { pod: p.metadata?.name ?? null, node: p.spec?.nodeName ?? null, role: 'pod' };
+    for (const ip of [...Object.values(finalNlb?.addresses ?? {}), ...Object.values(state.addresses.zoneIps), state.addresses.emulatorIp]) {
+      owners[ip] = { role: 'lb' };
+      lbIps.push(ip);
+    }
+    for (const ing of svc.status?.loadBalancer?.ingress ?? []) if (ing.ip && !isNlbService(svc)) owners[ing.ip] = { role: 'lb' };
+    const services = await kube.list('Service', scenario.namespace);
+    const extras = { addresses: owners, healthCheckPorts: services.map((s) => s.spec?.healthCheckNodePort).filter((p): p is number => typeof p === 'number'), clients: [clientIp] };
+    await writeManifest(outDir, buildManifest(outDir, files, [], extras));
+    await writeFile(path.join(outDir, 'requests.ndjson'), [...short, ...long].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    if (targetHealth) await writeFile(path.join(outDir, 'target-health.json'), `${JSON.stringify(targetHealth, null, 2)}\n`);
+    await writeFile(path.join(outDir, 'lab-state.json'), `${JSON.stringify({ provider: 'kind', lab: state.name, nodes, pods: allPods, services }, null, 1)}\n`);
+
+    progress('analyzing');
+    const analysis = await analyze({ dir: outDir });
+    const contract = toContractJson(analysis) as ContractReport;
+    const observed = {
+      readinessGateHeld: gateHeld,
+      drainingSeen: scenario.expect.draining ? drainingSeen : null,
+      drainedConnectionKept: long.length > 0 ? long.every((r) => r.error === null && r.status === 200) : null,
+    };
+    const checks = checkLesson(scenario, { report: contract, requests, targetHealth, addresses: { lb: lbIps, node: nodeIps, client: [clientIp] }, observed });
+    for (const e of eventErrors) checks.push({ what: 'scenario event', expected: 'ran', seen: e, ok: false });
+    const report = { ...contract, scenario: scenario.name, outDir, provider: 'kind', ...(targetHealth ? { targetHealth } : {}) };
+    await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(path.join(outDir, 'report.md'), `# netlab capture --provider kind --scenario ${scenario.name}\n\n${scenario.summary}\n\n${renderMarkdown(analysis)}\n\n## Lesson\n\n| check | expected | seen | |\n|---|---|---|---|\n${checks.map((c) => `| ${c.what} | ${c.expected} | ${c.seen} | ${c.ok ? 'ok' : 'FAIL'} |`).join('\n')}\n`);
+    const answered = short.filter((r) => r.status !== null);
+    return {
+      scenario,
+      outDir,
+      report,
+      timeline,
+      analysis,
+      checks,
+      verdict: verdictLine(contract),
+      requests: { sent: short.length, answered: answered.length, failed: short.length - answered.length, hostnames: count(answered, (r) => r.hostname), clientAddresses: count(answered, (r) => r.clientAddress) },
+      captures: files.map((f) => ({ point: f.target.name, file: path.relative(outDir, f.file), packets: f.packets, dropped: f.dropped })),
+      ebpf: null,
+      labSeconds,
+      totalSeconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    if (!opts.keep) {
+      progress(`removing scenario ${scenario.name} from kind lab ${opts.lab} (--keep leaves it)`);
+      await deleteScenario(kube, applied);
+    }
+  }
+}

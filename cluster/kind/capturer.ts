@@ -1,0 +1,81 @@
+/**
+ * Runs a kind capture plan (cluster/kind/capture-plan.ts): one helper container per point, its
+ * pcap stream written to a file in the run dir, ready when tcpdump says "listening on", stopped
+ * with `docker kill --signal SIGINT` so tcpdump flushes its last packets and prints its counts.
+ */
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { NetlabError } from '../../analyzer/errors.js';
+import { formatCommand, run, spawn } from '../exec/exec.js';
+import type { DockerClient } from '../docker/client.js';
+import { parseTcpdumpStats } from '../capture/tcpdump.js';
+import type { CapturedFile } from '../capture/points.js';
+import type { KindCaptureCommand } from './capture-plan.js';
+
+export interface RunningKindCapture {
+  stop(): Promise<CapturedFile[]>;
+}
+
+async function linkMap(docker: DockerClient, cmd: KindCaptureCommand): Promise<Record<string, string>> {
+  const r = await run('docker', docker.argv(cmd.links), { timeoutMs: 60_000 });
+  const links = JSON.parse(r.stdout) as Array<{ ifindex: number; ifname: string }>;
+  return Object.fromEntries(links.map((l) => [String(l.ifindex), l.ifname]));
+}
+
+export async function startKindCapture(docker: DockerClient, plan: readonly KindCaptureCommand[], outDir: string, readyTimeoutMs = 60_000): Promise<RunningKindCapture> {
+  const procs = plan.map((cmd) => {
+    const file = path.join(outDir, cmd.file);
+    const argv = docker.argv(cmd.capture);
+    const child = spawn('docker', argv, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false, encoding: 'buffer' });
+    const out = createWriteStream(file);
+    (child.stdout as Readable).pipe(out);
+    let stderr = '';
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new NetlabError(`capture at ${cmd.target.name} did not start within ${readyTimeoutMs / 1000} s: ${stderr.trim() || 'no output'}`, { where: formatCommand('docker', argv) })), readyTimeoutMs);
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/listening on/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void child.then((r) => {
+        clearTimeout(timer);
+        reject(new NetlabError(`capture at ${cmd.target.name} ended before capturing: ${stderr.trim() || `exit ${r.exitCode}`}`, { where: formatCommand('docker', argv) }));
+      });
+    });
+    return { cmd, file, child, out, ready, stderrText: () => stderr };
+  });
+  const kill = async () => {
+    await Promise.all(procs.map((p) => run('docker', docker.argv(['kill', '--signal', 'SIGINT', p.cmd.helper]), { allowFailure: true })));
+    await Promise.allSettled(procs.map((p) => p.child));
+  };
+  try {
+    await Promise.all(procs.map((p) => p.ready));
+  } catch (err) {
+    await kill();
+    throw err;
+  }
+  const maps = await Promise.all(plan.map((cmd) => linkMap(docker, cmd)));
+  return {
+    async stop() {
+      await kill();
+      await Promise.all(procs.map((p) => finished(p.out)));
+      return procs.map((p, i) => {
+        const stats = parseTcpdumpStats(p.stderrText());
+        return {
+          target: p.cmd.target,
+          file: p.file,
+          linktype: 276,
+          ifindexMap: maps[i]!,
+          interface: null,
+          packets: Number.isNaN(stats.captured) ? 0 : stats.captured,
+          dropped: Number.isNaN(stats.dropped) ? null : stats.dropped,
+          timestampSource: 'kernel' as const,
+        };
+      });
+    },
+  };
+}
