@@ -3,7 +3,10 @@
  * pcap-parser on a synthetic capture of ≥ 2M packets in pcap, pcapng and LINUX_SLL2 forms, plus
  * the same decode fed through a stdin pipe. Every contender runs as its own single-threaded
  * process under /usr/bin/time (wall time, peak RSS), netlab and tcpdump in alternating pairs.
- * A framing-only Node loop (bench/framing-floor.ts) shows the ceiling any Node decoder has here.
+ * A framing-only Node loop (bench/framing-floor.ts) shows the ceiling any Node decoder has here;
+ * `node -e 0` and a loop of 64 KiB reads alone (bench/read-floor.ts) show what of it is fixed cost.
+ * When the environment sets NODE_EXTRA_CA_CERTS (every Node process then parses those certificates
+ * at start, before any of netlab's code runs), netlab is also timed without it, reported apart.
  * Bars (issue 2): netlab ≥ 2x tcpdump for every form, peak RSS < 200 MB, pipe ≤ 2x slower than file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,14 +22,16 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLI = path.join(root, 'dist', 'cli', 'main.js');
 const PCAP_PARSER = path.join(root, 'dist', 'bench', 'pcap-parser-frames.js');
 const FLOOR = path.join(root, 'dist', 'bench', 'framing-floor.js');
+const READ_FLOOR = path.join(root, 'dist', 'bench', 'read-floor.js');
+const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS !== undefined;
 
 interface Run { seconds: number; cpu: number; maxRssMb: number; stdout: string }
 
-function timed(cmd: string, args: string[], stdinFrom?: string): Promise<Run> {
+function timed(cmd: string, args: string[], stdinFrom?: string, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((resolve, reject) => {
     let feeder: ChildProcess | undefined;
     if (stdinFrom !== undefined) feeder = spawn('cat', [stdinFrom], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { stdio: [feeder?.stdout ?? 'ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { stdio: [feeder?.stdout ?? 'ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => { out += d; });
@@ -41,6 +46,7 @@ function timed(cmd: string, args: string[], stdinFrom?: string): Promise<Run> {
   });
 }
 
+const withoutExtraCa = (): NodeJS.ProcessEnv => { const env = { ...process.env }; delete env.NODE_EXTRA_CA_CERTS; return env; };
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const fmt = (n: number, d = 2) => n.toFixed(d);
 
@@ -75,8 +81,13 @@ async function main(): Promise<void> {
     const pipe: Run[] = [];
     const parser: Run[] = [];
     const floor: Run[] = [];
+    const nodeStart: Run[] = [];
+    const readOnly: Run[] = [];
+    const noCa: Run[] = [];
     const pairRatios: number[] = [];
     const pairCpuRatios: number[] = [];
+    const noCaPairRatios: number[] = [];
+    const noCaPairCpuRatios: number[] = [];
     // Warm the page cache so the first contender is not penalised.
     await timed('dd', [`if=${file}`, 'of=/dev/null', 'bs=4M']);
     for (let r = 0; r < ROUNDS; r++) {
@@ -89,30 +100,45 @@ async function main(): Promise<void> {
       tcpdump.push(b);
       pairRatios.push(b.seconds / a.seconds);
       pairCpuRatios.push(b.cpu / a.cpu);
+      if (EXTRA_CA) {
+        const c = await timed('node', [CLI, 'decode', file, '--format', 'summary'], undefined, withoutExtraCa());
+        if (packetsSeen(c.stdout) !== PACKETS) throw new Error(`netlab decoded ${packetsSeen(c.stdout)} packets, expected ${PACKETS}`);
+        noCa.push(c);
+        noCaPairRatios.push(b.seconds / c.seconds);
+        noCaPairCpuRatios.push(b.cpu / c.cpu);
+      }
       pipe.push(await timed('node', [CLI, 'decode', '-', '--format', 'summary'], file));
       if (form === 'pcap') parser.push(await timed('node', [PCAP_PARSER, file]));
       const f = await timed('node', [FLOOR, file]);
       if (packetsSeen(f.stdout) !== PACKETS) throw new Error(`framing floor saw ${packetsSeen(f.stdout)} packets, expected ${PACKETS}`);
       floor.push(f);
+      nodeStart.push(await timed('node', ['-e', '0']));
+      readOnly.push(await timed('node', [READ_FLOOR, file]));
     }
     const tcpWall = median(tcpdump.map((x) => x.seconds));
     const tcpCpu = median(tcpdump.map((x) => x.cpu));
-    const row = (name: string, runs: Run[]) => {
+    // `perPacket` false: a fixed cost (Node's start) that reads no packets, so no rates or ratios.
+    const row = (name: string, runs: Run[], perPacket = true) => {
       const s = median(runs.map((x) => x.seconds));
       const c = median(runs.map((x) => x.cpu));
-      rows.push([form, name, fmt(s), `${fmt(PACKETS / s / 1e6)}M`, fmt(size / s / 1e6, 0), fmt(c), `${fmt(PACKETS / c / 1e6)}M`,
-        fmt(Math.max(...runs.map((x) => x.maxRssMb)), 0), `${fmt(tcpWall / s)}x`, `${fmt(tcpCpu / c)}x`]);
+      const rate = (v: string) => (perPacket ? v : '-');
+      rows.push([form, name, fmt(s), rate(`${fmt(PACKETS / s / 1e6)}M`), rate(fmt(size / s / 1e6, 0)), fmt(c), rate(`${fmt(PACKETS / c / 1e6)}M`),
+        fmt(Math.max(...runs.map((x) => x.maxRssMb)), 0), rate(`${fmt(tcpWall / s)}x`), rate(`${fmt(tcpCpu / c)}x`)]);
       return s;
     };
     const sNet = row('netlab decode (file)', netlab);
+    if (noCa.length > 0) row('netlab decode (file), NODE_EXTRA_CA_CERTS unset', noCa);
     const sPipe = row('netlab decode (stdin pipe)', pipe);
     row('tcpdump -r F -w /dev/null', tcpdump);
     if (parser.length > 0) row('npm pcap-parser (frames only)', parser);
     row('Node framing floor (64 KiB reads, no decode)', floor);
+    row('Node 64 KiB reads only', readOnly);
+    row('Node start (node -e 0)', nodeStart, false);
     const pairs = median(pairRatios);
     const cpuPairs = median(pairCpuRatios);
     const rss = Math.max(...netlab.map((x) => x.maxRssMb), ...pipe.map((x) => x.maxRssMb));
     verdicts.push(`${form}: netlab vs tcpdump, paired medians: ${fmt(pairs)}x by wall time, ${fmt(cpuPairs)}x by CPU time (bar ≥ 2x: ${pairs >= 2 ? 'met' : 'NOT met'}); pipe/file ${fmt(sPipe / sNet)}x slower (bar ≤ 2x: ${sPipe / sNet <= 2 ? 'met' : 'NOT met'}); peak RSS ${fmt(rss, 0)} MB (bar < 200: ${rss < 200 ? 'met' : 'NOT met'})`);
+    if (noCa.length > 0) verdicts.push(`${form}: the same without NODE_EXTRA_CA_CERTS (not the bar's setting): ${fmt(median(noCaPairRatios))}x by wall time, ${fmt(median(noCaPairCpuRatios))}x by CPU time`);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}\n`);

@@ -3,7 +3,8 @@
  * argv → typed options → the library functions. Command modules are imported lazily so that
  * `netlab --help` loads only commander.
  */
-import { Command, CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
+import { plainDecodeArgs } from './decode-shortcut.js';
 import { printError } from './output.js';
 
 type Loader = () => Promise<{ run: (...args: never[]) => Promise<number | void> }>;
@@ -19,7 +20,7 @@ function action(load: Loader) {
   };
 }
 
-export function buildProgram(): Command {
+export function buildProgram({ Command, Option }: typeof import('commander')): Command {
   const program = new Command();
   program
     .name('netlab')
@@ -174,11 +175,23 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
-  const program = buildProgram();
+  const decode = plainDecodeArgs(process.argv.slice(2));
+  if (decode !== null) {
+    try {
+      const { run } = await import('./commands/decode.js');
+      process.exitCode = await run(decode.file, { format: decode.format });
+    } catch (err) {
+      process.exitCode = printError(err, false);
+    }
+    return;
+  }
+  // Loaded only here so the decode shortcut above never pays for it.
+  const commander = await import('commander');
+  const program = buildProgram(commander);
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
+    if (err instanceof commander.CommanderError) {
       // commander already printed its message; help and version are successes.
       process.exitCode = err.exitCode === 0 ? 0 : 1;
       return;

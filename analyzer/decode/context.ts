@@ -29,8 +29,18 @@ export class DecodeContext {
   /** Whether `rec.inner` / `rec.quoted` were written by the previous packet and need a reset. */
   innerDirty = false;
   quotedDirty = false;
+  /**
+   * Views over `src6`/`dst6` of the record, its inner and its quoted fields, indexed by DEPTH, so
+   * an IPv6 address is copied as four 32-bit words instead of sixteen bytes.
+   */
+  readonly src6Views: DataView[];
+  readonly dst6Views: DataView[];
 
-  constructor(readonly reasm: FlowReassembly | null) {}
+  constructor(readonly reasm: FlowReassembly | null) {
+    const depths = [this.rec, this.rec.inner, this.rec.quoted];
+    this.src6Views = depths.map((f) => new DataView(f.src6.buffer, f.src6.byteOffset, 16));
+    this.dst6Views = depths.map((f) => new DataView(f.dst6.buffer, f.dst6.byteOffset, 16));
+  }
 
   /** Records the first malformation of this packet. */
   fail(reason: string): void {
@@ -43,13 +53,23 @@ export class DecodeContext {
   }
 }
 
+/**
+ * Fields that hold unsigned 32-bit numbers (addresses, sequence numbers, timestamps, hashes, offsets)
+ * start as a non-integer so V8 gives them a double representation from the first object on: a value
+ * above 2^31 is then written in place, where a field that had seen only small integers would box
+ * it in a fresh heap number at every store. The constructors reset them right away.
+ */
+const WIDE = 0.5;
+
 export function newL34(): L34Fields {
-  return {
-    l3: L3.NONE, src4: 0, dst4: 0, src6: new Uint8Array(16), dst6: new Uint8Array(16), proto: PROTO.NONE,
-    sport: -1, dport: -1, ipId: -1, ttl: -1, fragment: false, seq: -1, ack: -1, tcpFlags: -1, window: -1,
-    mss: -1, wscale: -1, tsval: -1, tsecr: -1, payloadOffset: -1, payloadLen: -1, payloadCaptured: 0,
-    payloadHash: 0, flowLabel: -1, icmpType: -1, icmpCode: -1,
+  const f: L34Fields = {
+    l3: L3.NONE, src4: WIDE, dst4: WIDE, src6: new Uint8Array(16), dst6: new Uint8Array(16), proto: PROTO.NONE,
+    sport: -1, dport: -1, ipId: WIDE, ttl: -1, fragment: false, seq: WIDE, ack: WIDE, tcpFlags: -1, window: -1,
+    mss: -1, wscale: -1, tsval: WIDE, tsecr: WIDE, payloadOffset: -1, payloadLen: -1, payloadCaptured: 0,
+    payloadHash: WIDE, flowLabel: -1, icmpType: -1, icmpCode: -1,
   };
+  resetL34(f);
+  return f;
 }
 
 export function resetL34(f: L34Fields): void {
@@ -73,11 +93,14 @@ export function resetPacketRecord(f: PacketRecord): void {
 }
 
 function newPpv2(): Ppv2Record {
-  return {
-    present: false, version: 0, command: 0, family: 'unspec', src4: 0, dst4: 0, src6: new Uint8Array(16),
+  const p: Ppv2Record = {
+    present: false, version: 0, command: 0, family: 'unspec', src4: WIDE, dst4: WIDE, src6: new Uint8Array(16),
     dst6: new Uint8Array(16), sport: -1, dport: -1, headerLen: 0, tlvOffset: -1, tlvLen: 0, crcOk: -1,
     awsVpceOffset: -1, awsVpceLen: 0, buf: new Uint8Array(0), reassembled: false, truncated: false,
   };
+  p.src4 = 0;
+  p.dst4 = 0;
+  return p;
 }
 
 function newHttp(): HttpRecord {
@@ -89,27 +112,45 @@ function newHttp(): HttpRecord {
 
 export function newPacketRecord(): PacketRecord {
   // One literal (not a spread of newL34()) so every field lives inside the object.
-  return {
-    l3: L3.NONE, src4: 0, dst4: 0, src6: new Uint8Array(16), dst6: new Uint8Array(16), proto: PROTO.NONE,
-    sport: -1, dport: -1, ipId: -1, ttl: -1, fragment: false, seq: -1, ack: -1, tcpFlags: -1, window: -1,
-    mss: -1, wscale: -1, tsval: -1, tsecr: -1, payloadOffset: -1, payloadLen: -1, payloadCaptured: 0,
-    payloadHash: 0, flowLabel: -1, icmpType: -1, icmpCode: -1,
-    n: 0, tsSec: 0, tsNsec: 0, linktype: -1, interfaceId: 0, ifindex: -1, pktType: -1, caplen: 0, origLen: 0,
-    fileOffset: 0, bytes: new Uint8Array(0), arpOp: -1, vlan: -1, tunnel: null, vni: -1, inner: newL34(),
+  const r: PacketRecord = {
+    l3: L3.NONE, src4: WIDE, dst4: WIDE, src6: new Uint8Array(16), dst6: new Uint8Array(16), proto: PROTO.NONE,
+    sport: -1, dport: -1, ipId: WIDE, ttl: -1, fragment: false, seq: WIDE, ack: WIDE, tcpFlags: -1, window: -1,
+    mss: -1, wscale: -1, tsval: WIDE, tsecr: WIDE, payloadOffset: -1, payloadLen: -1, payloadCaptured: 0,
+    payloadHash: WIDE, flowLabel: -1, icmpType: -1, icmpCode: -1,
+    n: 0, tsSec: WIDE, tsNsec: 0, linktype: -1, interfaceId: 0, ifindex: -1, pktType: -1, caplen: 0, origLen: 0,
+    fileOffset: WIDE, bytes: new Uint8Array(0), arpOp: -1, vlan: -1, tunnel: null, vni: -1, inner: newL34(),
     quoted: newL34(), ppv2: newPpv2(), http: newHttp(), error: null,
   };
+  resetPacketRecord(r);
+  r.tsSec = 0;
+  r.fileOffset = 0;
+  return r;
 }
 
 /**
- * FNV-1a over the first 32 captured payload bytes, taken four at a time: a cheap, NAT-invariant
- * fingerprint of the payload.
+ * Sets `f.payloadHash`: FNV-1a over the first 32 captured payload bytes, taken four at a time (as
+ * big-endian words), a cheap, NAT-invariant fingerprint of the payload. It stores rather than
+ * returns the hash: a returned 32-bit value above 2^30 is boxed in a fresh heap number on every call.
  */
-export function payloadHash(b: Uint8Array, dv: DataView, off: number, len: number): number {
-  const n = len < 32 ? len : 32;
+export function setPayloadHash(f: L34Fields, b: Uint8Array, dv: DataView, off: number, len: number): void {
+  // Most payloads have 32 bytes or more: eight straight-line steps, no loop bookkeeping.
+  if (len >= 32) {
+    let h = Math.imul(0x811c9dc5 ^ dv.getInt32(off), 0x01000193);
+    h = Math.imul(h ^ dv.getInt32(off + 4), 0x01000193);
+    h = Math.imul(h ^ dv.getInt32(off + 8), 0x01000193);
+    h = Math.imul(h ^ dv.getInt32(off + 12), 0x01000193);
+    h = Math.imul(h ^ dv.getInt32(off + 16), 0x01000193);
+    h = Math.imul(h ^ dv.getInt32(off + 20), 0x01000193);
+    h = Math.imul(h ^ dv.getInt32(off + 24), 0x01000193);
+    h = Math.imul(h ^ dv.getInt32(off + 28), 0x01000193);
+    f.payloadHash = h >>> 0;
+    return;
+  }
+  const n = len;
   const words = off + (n & ~3);
   let h = 0x811c9dc5;
   let i = off;
   for (; i < words; i += 4) h = Math.imul(h ^ dv.getInt32(i), 0x01000193);
   for (const end = off + n; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  return h >>> 0;
+  f.payloadHash = h >>> 0;
 }

@@ -9,8 +9,8 @@
  * (a NetlabError naming the byte offset: nothing after it can be trusted).
  */
 import { NetlabError } from '../errors.js';
-import { COUNT_NAMES, DecodeContext, resetL34, resetPacketRecord } from './context.js';
-import { decodeLink, linktypeName } from './linktypes.js';
+import { COUNT_NAMES, DEPTH, DecodeContext, resetL34, resetPacketRecord } from './context.js';
+import { decodeEthernet, decodeLink, LINKTYPE, linktypeName } from './linktypes.js';
 import { isPcapMagic, PCAP_FILE_HEADER_LEN, PCAP_RECORD_HEADER_LEN, readPcapHeader } from './pcap.js';
 import { BLOCK, BYTE_ORDER_MAGIC, readIdb, splitTimestamp, type InterfaceInfo, type InterfaceState } from './pcapng.js';
 import { FlowReassembly } from './reassembly.js';
@@ -106,12 +106,20 @@ export class PacketDecoder {
     if (pos >= len || this.carryLen > 0) return;
     const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     while (pos < len) {
+      if (this.mode === Mode.PCAP) {
+        pos = this.pcapRecords(dv, chunk, pos, len);
+        break;
+      }
       if (this.skip > 0) {
         const n = this.skip < len - pos ? this.skip : len - pos;
         this.skip -= n;
         this.offset += n;
         pos += n;
         continue;
+      }
+      if (this.mode === Mode.PCAPNG) {
+        const next = this.packetBlocks(dv, chunk, pos, len);
+        if (next > pos) { pos = next; continue; }
       }
       const used = this.unit(dv, chunk, pos, len - pos);
       if (used === 0) break;
@@ -222,6 +230,45 @@ export class PacketDecoder {
     return total;
   }
 
+  /**
+   * The pcap hot loop: every whole record of b[pos, len) in one monomorphic loop (no per-record
+   * dispatch on the container mode). Returns where the first incomplete record starts.
+   */
+  private pcapRecords(dv: DataView, b: Uint8Array, pos: number, len: number): number {
+    const le = this.le;
+    const linktype = this.pcapLinktype;
+    const fracToNs = this.nanosecond ? 1 : 1000;
+    while (len - pos >= PCAP_RECORD_HEADER_LEN) {
+      const caplen = dv.getUint32(pos + 8, le);
+      const total = PCAP_RECORD_HEADER_LEN + caplen;
+      if (caplen > MAX_CAPLEN || len - pos < total) return pos + this.pcapRecord(dv, b, pos, len - pos);
+      this.emit(dv, b, pos + PCAP_RECORD_HEADER_LEN, caplen, dv.getUint32(pos + 12, le), linktype, 0,
+        dv.getUint32(pos, le), dv.getUint32(pos + 4, le) * fracToNs);
+      pos += total;
+      this.offset += total;
+    }
+    this.need = PCAP_RECORD_HEADER_LEN;
+    return pos;
+  }
+
+  /**
+   * The pcapng hot loop: consecutive well-formed EPBs of b[pos, len) without the generic block
+   * checks' dispatch. Returns where it stopped: at any other block, a suspicious length or an
+   * incomplete block, which the generic path then handles (and reports).
+   */
+  private packetBlocks(dv: DataView, b: Uint8Array, pos: number, len: number): number {
+    const le = this.le;
+    while (len - pos >= 12) {
+      const blockLen = dv.getUint32(pos + 4, le);
+      if (dv.getUint32(pos, le) !== BLOCK.EPB || blockLen < 32 || blockLen > MAX_PARSED_BLOCK || (blockLen & 3) !== 0
+        || len - pos < blockLen || dv.getUint32(pos + blockLen - 4, le) !== blockLen) break;
+      this.packetBlock(dv, b, pos, blockLen, dv.getUint32(pos + 8, le), 12, 20, 28);
+      pos += blockLen;
+      this.offset += blockLen;
+    }
+    return pos;
+  }
+
   private pcapngBlock(dv: DataView, b: Uint8Array, off: number, avail: number): number {
     if (avail < 12) { this.need = 12; return 0; }
     let le = this.le;
@@ -314,7 +361,7 @@ export class PacketDecoder {
     }
     const iface = this.ifaces[ifaceId];
     if (iface === undefined) { this.orphan(dv, b, off + dataOff, caplen, origLen, ifaceId); return; }
-    splitTimestamp(dv.getUint32(off + tsOff, le), dv.getUint32(off + tsOff + 4, le), iface, this.ts);
+    splitTimestamp(dv.getInt32(off + tsOff, le), dv.getInt32(off + tsOff + 4, le), iface, this.ts);
     this.emit(dv, b, off + dataOff, caplen, origLen, iface.linktype, ifaceId, this.ts[0], this.ts[1]);
   }
 
@@ -338,13 +385,16 @@ export class PacketDecoder {
     rec.caplen = caplen;
     rec.origLen = origLen;
     rec.fileOffset = this.offset;
-    rec.bytes = b;
+    // Most packets share their chunk with the previous one: skip the pointer store (and its write barrier).
+    if (rec.bytes !== b) rec.bytes = b;
     this.capturedBytes += caplen;
     if (this.firstSec < 0) { this.firstSec = sec; this.firstNsec = nsec; }
     if (linktype !== this.lastLinktype) this.switchLinktype(linktype);
     this.lastLinkCount++;
     if (ctx.bytes !== b) ctx.setBuffer(b, dv);
-    if (linktype >= 0) decodeLink(ctx, linktype, dataOff, dataOff + caplen);
+    // Ethernet straight away: the common case skips the link-type switch.
+    if (linktype === LINKTYPE.ETHERNET) decodeEthernet(ctx, dataOff, dataOff + caplen, rec, DEPTH.OUTER);
+    else if (linktype >= 0) decodeLink(ctx, linktype, dataOff, dataOff + caplen);
     if (rec.error !== null) this.countMalformed(rec.error, this.offset);
     this.onPacket(rec);
     rec.error = null;

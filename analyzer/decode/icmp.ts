@@ -1,5 +1,5 @@
 /** ICMP and ICMPv6: type and code; error messages quote the original packet's header, decoded into `rec.quoted`. */
-import { COUNT, DEPTH, payloadHash, type DecodeContext } from './context.js';
+import { COUNT, DEPTH, setPayloadHash, type DecodeContext } from './context.js';
 import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
 import { PROTO, type L34Fields } from './record.js';
@@ -20,7 +20,7 @@ export function decodeIcmp(ctx: DecodeContext, proto: number, off: number, capEn
   f.payloadOffset = off + 8;
   f.payloadLen = declEnd - off - 8;
   f.payloadCaptured = capEnd - off - 8;
-  f.payloadHash = payloadHash(b, ctx.dv, off + 8, f.payloadCaptured);
+  setPayloadHash(f, b, ctx.dv, off + 8, f.payloadCaptured);
   if (depth !== DEPTH.OUTER || !isError(proto, f.icmpType)) return;
   ctx.quotedDirty = true;
   if (proto === PROTO.ICMP) decodeIpv4(ctx, off + 8, capEnd, ctx.rec.quoted, DEPTH.QUOTED);

@@ -24,9 +24,13 @@ export function decodeIpv6(ctx: DecodeContext, off: number, end: number, f: L34F
   const payloadLen = (b[off + 4] << 8) | b[off + 5];
   let next = b[off + 6];
   f.ttl = b[off + 7];
-  const s = f.src6;
-  const d = f.dst6;
-  for (let i = 0; i < 16; i++) { s[i] = b[off + 8 + i]; d[i] = b[off + 24 + i]; }
+  // f is the record at `depth`: these views write its src6/dst6.
+  const s = ctx.src6Views[depth];
+  const d = ctx.dst6Views[depth];
+  s.setUint32(0, dv.getUint32(off + 8)); s.setUint32(4, dv.getUint32(off + 12));
+  s.setUint32(8, dv.getUint32(off + 16)); s.setUint32(12, dv.getUint32(off + 20));
+  d.setUint32(0, dv.getUint32(off + 24)); d.setUint32(4, dv.getUint32(off + 28));
+  d.setUint32(8, dv.getUint32(off + 32)); d.setUint32(12, dv.getUint32(off + 36));
   const declEnd = off + 40 + payloadLen;
   const capEnd = declEnd < end ? declEnd : end;
   let p = off + 40;

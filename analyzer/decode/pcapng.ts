@@ -88,9 +88,13 @@ export function readIdb(dv: DataView, b: Uint8Array, off: number, len: number, l
  * Split a 64-bit timestamp (hi:lo units) into seconds and nanoseconds without losing precision:
  * nanosecond timestamps exceed 2^53. The high word changes only every 2^32 units (4.3 s in
  * nanoseconds), so hi·2^32 is divided once per change, in 16-bit limbs, and each packet costs one
- * division of a number below 2^33. Writes into out[0], out[1].
+ * division of a number below 2^33. Writes into out[0], out[1]. `hi` and `lo` may be passed as
+ * signed 32-bit words (the decoder does: a signed word is a small integer, an unsigned one above
+ * 2^31 is boxed in a fresh heap number at every call).
  */
-export function splitTimestamp(hi: number, lo: number, iface: InterfaceState, out: Float64Array): void {
+export function splitTimestamp(hiWord: number, loWord: number, iface: InterfaceState, out: Float64Array): void {
+  const hi = hiWord >>> 0;
+  const lo = loWord >>> 0;
   const div = iface.unitsPerSec;
   let sec: number;
   let rem: number;

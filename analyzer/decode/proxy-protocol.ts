@@ -3,7 +3,7 @@
  * them and as AWS NLB sends them (TLV 0xEA carries the VPC endpoint id). Parsers read a plain byte
  * range so the same code serves a packet's payload and a flow's reassembly buffer.
  */
-import { crc32cUpdate, crc32cZeros } from './crc32c.js';
+import { crc32cFieldMatches } from './crc32c.js';
 import { parseIp } from './ip-text.js';
 import type { Ppv2Record } from './record.js';
 
@@ -77,11 +77,7 @@ export function parsePpv2(b: Uint8Array, off: number, avail: number, p: Ppv2Reco
     const v = t + 3;
     if (v + tlen > end) { if (cut) break; return PP.BAD_V2; }
     if (type === PP2_TYPE.CRC32C && tlen === 4 && !cut) {
-      const want = ((b[v] << 24) | (b[v + 1] << 16) | (b[v + 2] << 8) | b[v + 3]) >>> 0;
-      let crc = crc32cUpdate(0, b, off, v - off);
-      crc = crc32cZeros(crc, 4);
-      crc = crc32cUpdate(crc, b, v + 4, end - v - 4);
-      crcOk = crc === want ? 1 : 0;
+      crcOk = crc32cFieldMatches(b, off, end, v) ? 1 : 0;
     } else if (type === PP2_TYPE.AWS && tlen >= 1 && b[v] === PP2_SUBTYPE_AWS_VPCE_ID) {
       vpceOff = v + 1;
       vpceLen = tlen - 1;

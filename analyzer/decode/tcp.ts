@@ -2,7 +2,7 @@
  * TCP: ports, seq/ack, flags, window, options (MSS, window scale, timestamps); then what starts the
  * payload: a PROXY v1/v2 header (possibly split, see reassembly.ts), then HTTP/1.x.
  */
-import { COUNT, DEPTH, payloadHash, type DecodeContext } from './context.js';
+import { COUNT, DEPTH, setPayloadHash, type DecodeContext } from './context.js';
 import { parseHttp } from './http.js';
 import { PP, parseProxyHeader } from './proxy-protocol.js';
 import type { L34Fields } from './record.js';
@@ -64,7 +64,7 @@ export function decodeTcp(ctx: DecodeContext, off: number, capEnd: number, declE
   f.payloadOffset = payloadOff;
   f.payloadLen = declEnd - payloadOff;
   f.payloadCaptured = captured;
-  if (captured > 0) f.payloadHash = payloadHash(b, dv, payloadOff, captured);
+  if (captured > 0) setPayloadHash(f, b, dv, payloadOff, captured);
   // Most payloads start with neither a PROXY header nor HTTP: test the first byte before calling out.
   const first = captured > 0 ? b[payloadOff] : -1;
   if (first === 0x0d || (first >= 0x41 && first <= 0x5a) || (ctx.reasm !== null && ctx.reasm.size > 0)) decodeStreamStart(ctx, f, payloadOff, captured);

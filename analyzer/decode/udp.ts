@@ -1,5 +1,5 @@
 /** UDP: ports and length; VXLAN and Geneve ports hand the payload to the tunnel decoder. */
-import { COUNT, DEPTH, payloadHash, type DecodeContext } from './context.js';
+import { COUNT, DEPTH, setPayloadHash, type DecodeContext } from './context.js';
 import { decodeUdpTunnel, isTunnelPort } from './tunnels.js';
 import type { L34Fields } from './record.js';
 
@@ -19,6 +19,6 @@ export function decodeUdp(ctx: DecodeContext, off: number, capEnd: number, declE
   f.payloadOffset = payloadOff;
   f.payloadLen = udpLen - 8;
   f.payloadCaptured = capPayloadEnd > payloadOff ? capPayloadEnd - payloadOff : 0;
-  f.payloadHash = payloadHash(b, ctx.dv, payloadOff, f.payloadCaptured);
+  setPayloadHash(f, b, ctx.dv, payloadOff, f.payloadCaptured);
   if (depth === DEPTH.OUTER && isTunnelPort(f.dport)) decodeUdpTunnel(ctx, f.dport, payloadOff, capPayloadEnd);
 }

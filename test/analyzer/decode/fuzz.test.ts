@@ -1,7 +1,9 @@
 /**
  * Property: on any byte sequence the decoder either finishes or throws a NetlabError — never
  * another exception, never a hang. Inputs are the fixtures mutated by bit flips, truncations,
- * inserted bytes and length-like fields set to extremes, fed in random chunk sizes.
+ * inserted bytes and length-like fields set to extremes, fed in random chunk sizes. And the same
+ * mutated inputs decode identically whole and in tiny chunks, so the fast loops over whole units
+ * and the generic carry-over path cannot drift apart.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -81,6 +83,33 @@ describe('decoder fuzzing', () => {
     // Both outcomes must really occur, or the mutations are not reaching the interesting code.
     expect(accepted).toBeGreaterThan(1000);
     expect(rejected).toBeGreaterThan(1000);
+  });
+
+  it('decodes the same whether units arrive whole (the per-container hot loops) or split (the carry-over path)', () => {
+    const run = (bytes: Uint8Array, chunk: number): string[] => {
+      const out: string[] = [];
+      const dec = new PacketDecoder((rec) => {
+        out.push(JSON.stringify({ ...recordToContract(rec), payloadHash: rec.payloadHash, fileOffset: rec.fileOffset }));
+      });
+      try {
+        for (let off = 0; off < bytes.length; off += chunk) dec.push(bytes.subarray(off, off + chunk));
+        out.push(JSON.stringify(dec.finish()));
+      } catch (err) {
+        if (!(err instanceof NetlabError)) throw err;
+        out.push(`error: ${err.oneLine()}`);
+      }
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: fixtures.length - 1 }), fc.array(mutation, { minLength: 0, maxLength: 4 }), fc.integer({ min: 1, max: 7 }),
+        (which, muts, chunk) => {
+          const bytes = apply(fixtures[which], muts);
+          expect(run(bytes, chunk)).toEqual(run(bytes, bytes.length || 1));
+        },
+      ),
+      { numRuns: 3_000, seed: 2611 },
+    );
   });
 
   it('never throws anything but NetlabError on random bytes behind a valid file header', () => {
