@@ -27,16 +27,17 @@ export function parseTcpdumpStats(stderr: string): { captured: number; dropped: 
 }
 
 /**
- * `-B 65536`: libpcap's TPACKET_V3 ring is made of 256 KiB blocks, and in immediate mode the
- * kernel hands a block over after 1 ms even if it holds one packet, so the ring is as many
- * milliseconds of traffic as it has blocks before tcpdump must read. The default 2 MiB (8 blocks)
- * dropped 1–2 of 200 packets of a plain HTTP exchange here; 16 MiB (64 blocks) dropped none on a
- * quiet machine but 4–12 packets in about half the e2e runs while other labs loaded it (load
- * average 12 on 2 cores), even at nice −10; 64 MiB (256 blocks) is a quarter second. Without
- * immediate mode the ring's blocks were never handed over before SIGINT and nothing was written.
+ * `-s 4096 -B 16384`: in immediate mode libpcap uses a TPACKET_V2 ring of fixed slots sized by the
+ * snap length, so with `-s 0` (256 KiB slots) a 16 MiB ring holds only 64 packets, and a tcpdump
+ * that stalls for a moment under load drops the rest (seen in e2e runs at load average 12; also
+ * with 64 MiB = 256 slots). Measured here with tcpdump stopped while 2000 packets arrived:
+ * `-s 0` kept 64 (16 MiB) / 256 (64 MiB); `-s 4096` kept 2000 of 2000 in 16 MiB (~3900 slots).
+ * 4 KiB holds every header and the payload bytes the analyzer reads (PROXY headers, HTTP heads);
+ * longer segments are kept truncated with their real length. Without immediate mode nothing was
+ * handed over before SIGINT.
  */
 export function tcpdumpArgs(file: string, filter: string): string[] {
-  return ['-i', 'any', '-B', '65536', '-y', 'LINUX_SLL2', '-nn', '-U', '--immediate-mode', '-s', '0', '--time-stamp-precision', 'nano', '-w', file, filter];
+  return ['-i', 'any', '-B', '16384', '-y', 'LINUX_SLL2', '-nn', '-U', '--immediate-mode', '-s', '4096', '--time-stamp-precision', 'nano', '-w', file, filter];
 }
 
 function startOne(target: CaptureTarget, outDir: string, filter: string, readyTimeoutMs: number) {

@@ -71,6 +71,23 @@ describe.skipIf(!root)('capturers (real namespaces, real traffic)', () => {
     }
   });
 
+  it('tcpdump keeps a burst that arrives while it is stalled (ring slots sized by the snap length)', async () => {
+    const [, server] = targets(pair);
+    const cap = await startTcpdump([server!], out, 'udp port 9999');
+    // A loaded machine can stall tcpdump: with -s 0 the 16 MiB ring held 64 packets of this burst.
+    const pids = (await run('ip', ['netns', 'pids', pair.b])).stdout.split('\n').filter(Boolean);
+    for (const pid of pids) process.kill(Number(pid), 'SIGSTOP');
+    const burst = "const s=require('dgram').createSocket('udp4');let n=0;const b=Buffer.alloc(100);(function f(){if(n===2000)return s.close();s.send(b,9999,'10.77.0.2',()=>{n++;f()})})()";
+    await run(process.execPath, ['-e', burst], { netns: pair.a });
+    for (const pid of pids) process.kill(Number(pid), 'SIGCONT');
+    const [file] = await cap.stop();
+    expect(file!.dropped).toBe(0);
+    expect(file!.packets).toBe(2000);
+    const r = await run('tcpdump', ['-nn', '-r', file!.file, 'udp dst port 9999']);
+    const lines = r.stdout.split('\n').filter(Boolean);
+    expect(lines.length, `${lines.length} packets in the file; first: ${lines[0]}; last: ${lines.at(-1)}`).toBe(2000);
+  });
+
   it.skipIf(!root)('the cap agent writes one pcap per interface with the same SYNs', async () => {
     expect(await capAvailable()).toBe(true);
     const cap = await startCap(targets(pair), out, 'tcp');
