@@ -13,21 +13,8 @@ function bounded(seconds: number, argv: string[]): string[] {
   return ['timeout', '-s', 'INT', String(seconds), ...argv];
 }
 
-/**
- * Bytes kept per packet. In immediate mode libpcap's ring holds buffer ÷ snaplen packets, and a
- * tcpdump writing into a stream can block for a moment: with `-s 0` (256 KiB slots) `-B 16384`
- * held 64 packets (measured: tcpdump stopped while 300 UDP packets arrived kept 64, dropped 236;
- * a loaded test run lost 61 of its packets). With 4 KiB it kept all 300; 4 KiB still holds every
- * header, the PROXY header and the start of HTTP, which is what the analyzer reads.
- */
-export const REMOTE_SNAPLEN = 4096;
-
-/** The lab's tcpdump arguments, writing to stdout with the remote snap length. */
-function streamArgs(filter: string): string[] {
-  const args = tcpdumpArgs('-', filter);
-  args[args.indexOf('-s') + 1] = String(REMOTE_SNAPLEN);
-  return args;
-}
+/** The lab's tcpdump arguments (snap length and ring chosen there), writing to stdout. */
+const streamArgs = (filter: string): string[] => tcpdumpArgs('-', filter);
 
 /** In the node's own network namespace (the capture pod has hostNetwork). */
 export function nodeCaptureCommand(filter: string, seconds: number): string[] {
