@@ -261,22 +261,28 @@ metadata:
 ---
 ${service('gated', 'gatedweb', { [`${A}aws-load-balancer-nlb-target-type`]: 'ip' }, { namespace: 'gated' })}---
 ${deployment('gatedweb', { namespace: 'gated' })}`);
-    type PodJson = { metadata: { name: string }; spec: { readinessGates?: Array<{ conditionType: string }> }; status: { conditions?: Array<{ type: string; status: string; reason?: string }> } };
+    type PodJson = { metadata: { name: string }; spec: { readinessGates?: Array<{ conditionType: string }> }; status: { conditions?: Array<{ type: string; status: string; reason?: string; lastTransitionTime?: string }> } };
     const observed: Array<{ ready: string; gate: string; containers: string }> = [];
     let gateType = '';
+    let last: PodJson | undefined;
     await waitFor('the pod Ready', async () => {
       const pods = JSON.parse(await netlab('get', 'pods', '-n', 'gated', '-o', 'json')) as { items: PodJson[] };
       const pod = pods.items[0];
       if (!pod) return false;
+      last = pod;
       gateType = pod.spec.readinessGates?.[0]?.conditionType ?? '';
       const cond = (t: string) => pod.status.conditions?.find((c) => c.type === t)?.status ?? 'none';
       observed.push({ ready: cond('Ready'), gate: cond(gateType), containers: cond('ContainersReady') });
       return cond('Ready') === 'True';
     });
     expect(gateType).toMatch(/^target-health\.elbv2\.k8s\.aws\/k8s-gated-gated-[0-9a-f]{10}$/);
-    // Seen on the way: containers ready, gate not yet True, pod not Ready.
-    expect(observed.some((o) => o.containers === 'True' && o.gate !== 'True' && o.ready === 'False')).toBe(true);
+    // Never Ready before the gate, in any state we polled.
     expect(observed.every((o) => o.ready !== 'True' || o.gate === 'True')).toBe(true);
+    // The conditions' transition times (ms precision) show the hold however slowly we polled:
+    // containers ready first, the gate later, Ready not before the gate.
+    const at = (t: string) => Date.parse(last!.status.conditions!.find((c) => c.type === t)!.lastTransitionTime!);
+    expect(at(gateType)).toBeGreaterThan(at('ContainersReady'));
+    expect(at('Ready')).toBeGreaterThanOrEqual(at(gateType));
     expect((await targetHealth('gated', 'gated')).TargetHealthDescriptions[0]!.TargetHealth.State).toBe('healthy');
     expect(await netlab('get', 'pods', '-n', 'gated', '-o', 'wide')).toMatch(/1\/1\s*$/m);
   });
