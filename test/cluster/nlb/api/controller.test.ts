@@ -124,7 +124,11 @@ describe('ApiNlbController (fake API, recorded system)', () => {
     // The kubelet's conditions are kept next to the gate's.
     expect(p.status!.conditions!.map((c) => c.type)).toEqual(['ContainersReady', 'Ready', gate]);
     expect(system.probes.some((s) => s.ip === '10.244.1.5' && s.port === 8080 && s.localAddress === '172.18.2.10')).toBe(true);
-    const report = (await readServiceReport(kube, 'default', 'web'))!;
+    // The gate and the published report are separate writes: wait for the report to catch up.
+    const report = await waitFor('the report to show a healthy target', async () => {
+      const r = await readServiceReport(kube, 'default', 'web');
+      return r?.targetGroups[0]?.TargetHealthDescriptions.some((d) => d.TargetHealth.State === 'healthy') ? r : null;
+    });
     expect(report.targetGroups[0]!.TargetHealthDescriptions.map((d) => `${d.Target.Id} ${d.TargetHealth.State}`)).toEqual(['10.244.1.5 healthy']);
     expect(report.dnsAddresses).toEqual(['172.18.2.10']);
     expect(system.rules).toMatch(/-A NLB-[0-9a-f]{8}-t80 -p tcp -m mark --mark 1 -m comment --comment "target 10\.244\.1\.5:8080" -j DNAT --to-destination 10\.244\.1\.5:8080/);
