@@ -3,6 +3,8 @@
  * judged from the analyzed packets (the report) and the NLB's target health — never from the
  * scenario's own configuration.
  */
+import type { AnalysisResult } from '../../analyzer/hops/types.js';
+import { renderMarkdown } from '../../analyzer/report/table.js';
 import type { Scenario } from '../scenarios/catalog.js';
 import { clientFlows, type ContractReport, type DescribeTargetHealth } from '../../analyzer/report/contract.js';
 
@@ -85,4 +87,9 @@ export function verdictLine(report: ContractReport): string {
   const d = [...decisions.entries()].sort((a, b) => b[1] - a[1])[0];
   const cross = flows.filter((f) => f.verdict.crossNode).length;
   return `client IP reaches the pod: ${how[0]}, ${how[1]}/${total} flows; ${d ? `${d[0]} load-balancing decision${d[0] === 1 ? '' : 's'}` : 'no decisions seen'}; ${cross}/${flows.length} flows crossed nodes`;
+}
+
+/** report.md of a capture run: the command, the scenario's summary, the hop tables, the lesson checks. */
+export function reportMarkdown(command: string, summary: string, analysis: AnalysisResult, checks: readonly LessonCheck[]): string {
+  return `# ${command}\n\n${summary}\n\n${renderMarkdown(analysis)}\n\n## Lesson\n\n| check | expected | seen | |\n|---|---|---|---|\n${checks.map((c) => `| ${c.what} | ${c.expected} | ${c.seen} | ${c.ok ? 'ok' : 'FAIL'} |`).join('\n')}\n`;
 }

@@ -10,7 +10,6 @@ import { analyze } from '../../analyzer/analyze.js';
 import type { AddressOwner } from '../../analyzer/hops/infer.js';
 import type { AnalysisResult } from '../../analyzer/hops/types.js';
 import { toContractJson } from '../../analyzer/report/json.js';
-import { renderMarkdown } from '../../analyzer/report/table.js';
 import { run, spawn } from '../exec/exec.js';
 import { builtScript } from '../exec/paths.js';
 import { applyManifests, deleteManifests, deletePodNow, waitForPods } from '../lab/api.js';
@@ -25,10 +24,11 @@ import { serviceTargetHealth } from '../nlb/describe.js';
 import type { DescribeTargetHealthOutput } from '../nlb/health/view.js';
 import { loadScenario, type Scenario } from '../scenarios/catalog.js';
 import type { RequestResult } from '../traffic/http-client.js';
+import { collectResults, requestSummary } from '../traffic/results.js';
 import { capAvailable, startCap } from './cap.js';
 import type { ContractReport, TargetHealthSample } from '../../analyzer/report/contract.js';
 import { startGroundTruth } from './groundtruth.js';
-import { checkLesson, verdictLine, type LessonCheck } from './lesson.js';
+import { checkLesson, reportMarkdown, verdictLine, type LessonCheck } from './lesson.js';
 import { buildManifest, writeManifest } from './manifest.js';
 import { DEFAULT_FILTER, type CaptureTarget, type CapturedFile } from './points.js';
 import { startTcpdump } from './tcpdump.js';
@@ -81,14 +81,6 @@ export interface CaptureRun {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function count<T>(items: T[], key: (t: T) => string | null): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const i of items) {
-    const k = key(i);
-    if (k !== null) out[k] = (out[k] ?? 0) + 1;
-  }
-  return out;
-}
 
 async function ensureLab(scenario: Scenario, lab: string, progress: (m: string) => void): Promise<LabState> {
   const existing = await readState(lab);
@@ -285,23 +277,7 @@ function healthCheckPorts(state: LabState): number[] {
 /** Run the HTTP client inside a namespace; resolves with one result per request. */
 function startClient(netns: string, url: string, args: string[], onResult: (r: RequestResult) => void): Promise<RequestResult[]> {
   const child = spawn(process.execPath, [builtScript('cluster/traffic/http-client.js'), '--url', url, ...args], { netns, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false });
-  const results: RequestResult[] = [];
-  let carry = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    const lines = (carry + d.toString()).split('\n');
-    carry = lines.pop() ?? '';
-    for (const l of lines.filter(Boolean)) {
-      const r = JSON.parse(l) as RequestResult;
-      results.push(r);
-      onResult(r);
-    }
-  });
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return child.then((r) => {
-    if (r.exitCode !== 0) throw new NetlabError(`the traffic client in ${netns} failed: ${stderr.trim() || `exit ${r.exitCode}`}`);
-    return results;
-  });
+  return collectResults(child, netns, onResult);
 }
 
 interface Observed {
@@ -506,8 +482,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     for (const e of addFailures) checks.push({ what: 'capture in a pod born mid-run', expected: 'started', seen: e, ok: false });
     const report = { ...contract, scenario: scenario.name, outDir, ...(targetHealth ? { targetHealth } : {}) };
     await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(path.join(outDir, 'report.md'), `# netlab capture --scenario ${scenario.name}\n\n${scenario.summary}\n\n${renderMarkdown(analysis)}\n\n## Lesson\n\n| check | expected | seen | |\n|---|---|---|---|\n${checks.map((c) => `| ${c.what} | ${c.expected} | ${c.seen} | ${c.ok ? 'ok' : 'FAIL'} |`).join('\n')}\n`);
-    const answered = short.filter((r) => r.status !== null);
+    await writeFile(path.join(outDir, 'report.md'), reportMarkdown(`netlab capture --scenario ${scenario.name}`, scenario.summary, analysis, checks));
     return {
       scenario,
       outDir,
@@ -516,7 +491,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
       analysis,
       checks,
       verdict: verdictLine(contract),
-      requests: { sent: short.length, answered: answered.length, failed: short.length - answered.length, hostnames: count(answered, (r) => r.hostname), clientAddresses: count(answered, (r) => r.clientAddress) },
+      requests: requestSummary(short),
       captures: files.map((f) => ({ point: f.interface ? `${f.target.name}:${f.interface}` : f.target.name, file: path.relative(outDir, f.file), packets: f.packets, dropped: f.dropped })),
       ebpf,
       labSeconds,

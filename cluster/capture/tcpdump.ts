@@ -4,6 +4,7 @@
  * timestamps in nanoseconds, and the kernel's drop counter read from tcpdump's exit report.
  */
 import path from 'node:path';
+import type { ResultPromise } from 'execa';
 import { NetlabError } from '../../analyzer/errors.js';
 import { spawn } from '../exec/exec.js';
 import { ifindexMap } from './ifindex.js';
@@ -40,14 +41,14 @@ export function tcpdumpArgs(file: string, filter: string): string[] {
   return ['-i', 'any', '-B', '16384', '-y', 'LINUX_SLL2', '-nn', '-U', '--immediate-mode', '-s', '4096', '--time-stamp-precision', 'nano', '-w', file, filter];
 }
 
-function startOne(target: CaptureTarget, outDir: string, filter: string, readyTimeoutMs: number) {
-  const file = path.join(outDir, `${target.name.replaceAll('/', '_')}.pcap`);
-  const child = spawn('tcpdump', tcpdumpArgs(file, filter), { netns: target.netns, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false });
-  // `ip netns exec` execs tcpdump in place, so this pid is tcpdump's.
-  prioritizeCapture(child.pid);
+/**
+ * Resolves once a tcpdump (run directly, in a container or in a pod) says "listening on"; rejects
+ * when it ends first or stays silent for `timeoutMs`. Keeps its stderr for the exit statistics.
+ */
+export function captureReady(child: ResultPromise, opts: { what: string; timeoutMs: number; where?: string }): { ready: Promise<void>; stderrText: () => string } {
   let stderr = '';
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new NetlabError(`tcpdump in ${target.netns} did not start within ${readyTimeoutMs} ms: ${stderr.trim()}`)), readyTimeoutMs);
+    const timer = setTimeout(() => reject(new NetlabError(`${opts.what} did not start within ${opts.timeoutMs / 1000} s: ${stderr.trim() || 'no output'}`, { where: opts.where })), opts.timeoutMs);
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (/listening on/.test(stderr)) {
@@ -57,10 +58,19 @@ function startOne(target: CaptureTarget, outDir: string, filter: string, readyTi
     });
     void child.then((r) => {
       clearTimeout(timer);
-      reject(new NetlabError(`tcpdump in ${target.netns} exited before capturing: ${String(r.stderr ?? stderr).trim() || `exit ${r.exitCode}`}`));
+      reject(new NetlabError(`${opts.what} ended before capturing: ${stderr.trim() || `exit ${r.exitCode}`}`, { where: opts.where }));
     });
   });
-  return { target, file, child, ready, stderrText: () => stderr };
+  return { ready, stderrText: () => stderr };
+}
+
+function startOne(target: CaptureTarget, outDir: string, filter: string, readyTimeoutMs: number) {
+  const file = path.join(outDir, `${target.name.replaceAll('/', '_')}.pcap`);
+  const child = spawn('tcpdump', tcpdumpArgs(file, filter), { netns: target.netns, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false });
+  // `ip netns exec` execs tcpdump in place, so this pid is tcpdump's.
+  prioritizeCapture(child.pid);
+  const { ready, stderrText } = captureReady(child, { what: `tcpdump in ${target.netns}`, timeoutMs: readyTimeoutMs });
+  return { target, file, child, ready, stderrText };
 }
 
 export async function startTcpdump(targets: CaptureTarget[], outDir: string, filter: string, readyTimeoutMs = 10_000): Promise<RunningCapture> {

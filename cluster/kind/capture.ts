@@ -15,8 +15,7 @@ import { analyze } from '../../analyzer/analyze.js';
 import type { AddressOwner } from '../../analyzer/hops/infer.js';
 import type { ContractReport, DescribeTargetHealth, TargetHealthSample } from '../../analyzer/report/contract.js';
 import { toContractJson } from '../../analyzer/report/json.js';
-import { renderMarkdown } from '../../analyzer/report/table.js';
-import { checkLesson, verdictLine } from '../capture/lesson.js';
+import { checkLesson, reportMarkdown, verdictLine } from '../capture/lesson.js';
 import { buildManifest, writeManifest } from '../capture/manifest.js';
 import { DEFAULT_FILTER, type CaptureTarget } from '../capture/points.js';
 import type { CaptureOptions, CaptureRun } from '../capture/run.js';
@@ -26,6 +25,7 @@ import type { Pod, Service } from '../lab/state.js';
 import { isNlbService } from '../model/services.js';
 import { loadScenario, type Scenario } from '../scenarios/catalog.js';
 import type { RequestResult } from '../traffic/http-client.js';
+import { collectResults, requestSummary } from '../traffic/results.js';
 import { applyScenario, deleteScenario, waitForScenarioPods } from './apply.js';
 import { crictlPidArgs, kindCapturePlan, type KindCaptureSubject } from './capture-plan.js';
 import { startKindCapture } from './capturer.js';
@@ -48,14 +48,6 @@ interface ServiceReport {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function count<T>(items: T[], key: (t: T) => string | null): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const i of items) {
-    const k = key(i);
-    if (k !== null) out[k] = (out[k] ?? 0) + 1;
-  }
-  return out;
-}
 
 async function nlbReport(kube: KubeClient, ns: string, name: string): Promise<ServiceReport | null> {
   const cm = await kube.get('ConfigMap', NLB_STATUS.name, NLB_STATUS.namespace);
@@ -92,23 +84,7 @@ function nodeIp(node: { status?: { addresses?: Array<{ type: string; address: st
 function startClient(env: KindEnv, state: KindLabState, url: string, args: string[], onResult: (r: RequestResult) => void): Promise<RequestResult[]> {
   const script = `${state.image!.root}/dist/cluster/traffic/http-client.js`;
   const child = spawn('docker', env.docker.argv(['exec', clientName(state.name), 'node', script, '--url', url, ...args]), { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false });
-  const results: RequestResult[] = [];
-  let carry = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    const lines = (carry + d.toString()).split('\n');
-    carry = lines.pop() ?? '';
-    for (const l of lines.filter(Boolean)) {
-      const r = JSON.parse(l) as RequestResult;
-      results.push(r);
-      onResult(r);
-    }
-  });
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return child.then((r) => {
-    if (r.exitCode !== 0) throw new NetlabError(`the traffic client in ${clientName(state.name)} failed: ${stderr.trim() || `exit ${r.exitCode}`}`);
-    return results;
-  });
+  return collectResults(child, clientName(state.name), onResult);
 }
 
 /** The NLB's DNS name resolves, inside the client container, to the zones with healthy targets (as AWS DNS answers). */
@@ -332,8 +308,7 @@ export async function runKindCapture(opts: CaptureOptions, env: KindEnv): Promis
     for (const e of eventErrors) checks.push({ what: 'scenario event', expected: 'ran', seen: e, ok: false });
     const report = { ...contract, scenario: scenario.name, outDir, provider: 'kind', ...(targetHealth ? { targetHealth } : {}) };
     await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(path.join(outDir, 'report.md'), `# netlab capture --provider kind --scenario ${scenario.name}\n\n${scenario.summary}\n\n${renderMarkdown(analysis)}\n\n## Lesson\n\n| check | expected | seen | |\n|---|---|---|---|\n${checks.map((c) => `| ${c.what} | ${c.expected} | ${c.seen} | ${c.ok ? 'ok' : 'FAIL'} |`).join('\n')}\n`);
-    const answered = short.filter((r) => r.status !== null);
+    await writeFile(path.join(outDir, 'report.md'), reportMarkdown(`netlab capture --provider kind --scenario ${scenario.name}`, scenario.summary, analysis, checks));
     return {
       scenario,
       outDir,
@@ -342,7 +317,7 @@ export async function runKindCapture(opts: CaptureOptions, env: KindEnv): Promis
       analysis,
       checks,
       verdict: verdictLine(contract),
-      requests: { sent: short.length, answered: answered.length, failed: short.length - answered.length, hostnames: count(answered, (r) => r.hostname), clientAddresses: count(answered, (r) => r.clientAddress) },
+      requests: requestSummary(short),
       captures: files.map((f) => ({ point: f.target.name, file: path.relative(outDir, f.file), packets: f.packets, dropped: f.dropped })),
       ebpf: null,
       labSeconds,

@@ -7,10 +7,9 @@ import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { NetlabError } from '../../analyzer/errors.js';
 import { formatCommand, run, spawn } from '../exec/exec.js';
 import type { DockerClient } from '../docker/client.js';
-import { parseTcpdumpStats } from '../capture/tcpdump.js';
+import { captureReady, parseTcpdumpStats } from '../capture/tcpdump.js';
 import type { CapturedFile } from '../capture/points.js';
 import type { KindCaptureCommand } from './capture-plan.js';
 
@@ -31,22 +30,8 @@ export async function startKindCapture(docker: DockerClient, plan: readonly Kind
     const child = spawn('docker', argv, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false, encoding: 'buffer' });
     const out = createWriteStream(file);
     (child.stdout as Readable).pipe(out);
-    let stderr = '';
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new NetlabError(`capture at ${cmd.target.name} did not start within ${readyTimeoutMs / 1000} s: ${stderr.trim() || 'no output'}`, { where: formatCommand('docker', argv) })), readyTimeoutMs);
-      child.stderr?.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (/listening on/.test(stderr)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      void child.then((r) => {
-        clearTimeout(timer);
-        reject(new NetlabError(`capture at ${cmd.target.name} ended before capturing: ${stderr.trim() || `exit ${r.exitCode}`}`, { where: formatCommand('docker', argv) }));
-      });
-    });
-    return { cmd, file, child, out, ready, stderrText: () => stderr };
+    const { ready, stderrText } = captureReady(child, { what: `capture at ${cmd.target.name}`, timeoutMs: readyTimeoutMs, where: formatCommand('docker', argv) });
+    return { cmd, file, child, out, ready, stderrText };
   });
   const kill = async () => {
     await Promise.all(procs.map((p) => run('docker', docker.argv(['kill', '--signal', 'SIGINT', p.cmd.helper]), { allowFailure: true })));
