@@ -4,10 +4,11 @@
  * reboot. Like the netns lab's state file, everything is recorded BEFORE it is created (the
  * cluster, each container), so `down` after a half-failed `up` knows what to remove.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { NetlabError } from '../../analyzer/errors.js';
+import { readStateFile, writeStateFile } from '../lab/state.js';
 import type { KindAddressPlan } from './network.js';
 
 export interface KindLabState {
@@ -42,19 +43,8 @@ export function kindHome(): string {
 export const kindLabDir = (lab: string): string => path.join(kindHome(), lab);
 const statePath = (lab: string): string => path.join(kindLabDir(lab), 'state.json');
 
-export async function readKindState(lab: string): Promise<KindLabState | null> {
-  let text: string;
-  try {
-    text = await readFile(statePath(lab), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    return JSON.parse(text) as KindLabState;
-  } catch (err) {
-    throw new NetlabError(`the kind lab's state file is not valid JSON`, { where: statePath(lab), hint: `run netlab down --provider kind --name ${lab}`, cause: err });
-  }
+export function readKindState(lab: string): Promise<KindLabState | null> {
+  return readStateFile<KindLabState>(statePath(lab), `the kind lab's state file`, `run netlab down --provider kind --name ${lab}`);
 }
 
 export async function requireKindState(lab: string): Promise<KindLabState> {
@@ -65,10 +55,7 @@ export async function requireKindState(lab: string): Promise<KindLabState> {
 
 export async function writeKindState(state: KindLabState): Promise<void> {
   await mkdir(kindLabDir(state.name), { recursive: true });
-  const target = statePath(state.name);
-  const tmp = `${target}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(state, null, 1)}\n`);
-  await rename(tmp, target);
+  await writeStateFile(statePath(state.name), state);
 }
 
 export async function removeKindLabDir(lab: string): Promise<void> {

@@ -127,23 +127,31 @@ export interface LabState {
   extensions: Record<string, unknown>;
 }
 
-export async function readState(lab: string): Promise<LabState | null> {
+/** A state file (netns or kind lab): null when absent, one clear line when it is not JSON. */
+export async function readStateFile<T>(file: string, what: string, hint: string): Promise<T | null> {
   let text: string;
   try {
-    text = await readFile(statePath(lab), 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
   try {
-    return JSON.parse(text) as LabState;
+    return JSON.parse(text) as T;
   } catch (err) {
-    throw new NetlabError(`the lab's state file is not valid JSON`, {
-      where: statePath(lab),
-      hint: `run netlab down --name ${lab} (it also cleans up from the namespaces' names)`,
-      cause: err,
-    });
+    throw new NetlabError(`${what} is not valid JSON`, { where: file, hint, cause: err });
   }
+}
+
+/** Written whole or not at all: readers never see half a state. */
+export async function writeStateFile(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 1)}\n`);
+  await rename(tmp, file);
+}
+
+export function readState(lab: string): Promise<LabState | null> {
+  return readStateFile<LabState>(statePath(lab), `the lab's state file`, `run netlab down --name ${lab} (it also cleans up from the namespaces' names)`);
 }
 
 /** The state, or a clear error telling the user to run `up`. */
@@ -153,11 +161,8 @@ export async function requireState(lab: string): Promise<LabState> {
   return state;
 }
 
-export async function writeState(state: LabState): Promise<void> {
-  const target = statePath(state.name);
-  const tmp = `${target}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(state, null, 1)}\n`);
-  await rename(tmp, target);
+export function writeState(state: LabState): Promise<void> {
+  return writeStateFile(statePath(state.name), state);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
