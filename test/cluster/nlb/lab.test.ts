@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, spawn } from '../../../cluster/exec/exec.js';
 import type { ZoneStatus } from '../../../cluster/nlb/agent/files.js';
 import type { DescribeTargetHealthOutput } from '../../../cluster/nlb/health/view.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const CLI = path.resolve('dist/cli/main.js');
 const LAB = `t${randomBytes(2).toString('hex')}`;
@@ -68,20 +69,7 @@ async function targetHealth(svc: string, namespace = 'default'): Promise<Describ
   return JSON.parse(await netlab('describe-target-health', svc, '-n', namespace)) as DescribeTargetHealthOutput;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> => waitUntil(what, fn, { timeoutMs, intervalMs: 200, retryErrors: true });
 
 interface SvcStatus { metadata: { name: string }; status: { loadBalancer: { ingress?: Array<{ hostname?: string; ip?: string }> } } }
 async function serviceStatus(name: string, namespace = 'default'): Promise<SvcStatus> {

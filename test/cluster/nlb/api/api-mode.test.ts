@@ -23,6 +23,7 @@ import { planLoadBalancer, readinessGateType } from '../../../../cluster/nlb/pla
 import { FakeKubeApi } from '../../../support/fake-kube-api.js';
 import { labObjects } from '../../../support/lab-to-api.js';
 import { startRelay, type Relay } from '../../../support/netns-relay.js';
+import { waitUntil } from '../../../helpers/wait.js';
 
 const CLI = path.resolve('dist/cli/main.js');
 const MAIN = path.resolve('dist/cluster/nlb/api/main.js');
@@ -47,20 +48,7 @@ async function netlab(...args: string[]): Promise<string> {
   return (await run(process.execPath, [CLI, ...args, '--name', LAB], { timeoutMs: 120_000 })).stdout;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\nemulator log:\n${emulatorLog.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000): Promise<T> => waitUntil(what, fn, { timeoutMs, intervalMs: 100, retryErrors: true, detail: () => `emulator log:\n${emulatorLog.slice(-3000)}` });
 
 const deployment = (name: string, replicas: number, image = 'k8s.gcr.io/echoserver:1.5', port = 8080) => `apiVersion: apps/v1
 kind: Deployment

@@ -13,6 +13,7 @@ import { readServiceReport } from '../../../../cluster/nlb/api/report.js';
 import type { ProbeSpec } from '../../../../cluster/nlb/health/probe.js';
 import { readinessGateType } from '../../../../cluster/nlb/plan/build.js';
 import { FakeKubeApi } from '../../../support/fake-kube-api.js';
+import { waitUntil } from '../../../helpers/wait.js';
 
 const A = 'service.beta.kubernetes.io/';
 let api: FakeKubeApi;
@@ -26,15 +27,7 @@ const system = {
   probes: [] as ProbeSpec[],
 };
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000): Promise<T> => waitUntil(what, fn, { timeoutMs, intervalMs: 20 });
 
 const node = (name: string, i: number, zone: string): KindTypes['Node'] => ({
   apiVersion: 'v1',

@@ -13,6 +13,7 @@ import { allocateAddresses, zoneNodes, type ZoneNode } from '../../../../cluster
 import { planLoadBalancer } from '../../../../cluster/nlb/plan/build.js';
 import type { LoadBalancerPlan, Node, Pod, Service } from '../../../../cluster/nlb/plan/types.js';
 import { MiniLab, clientRequest, longConnection, type MiniPod } from '../minilab.js';
+import { waitUntil } from '../../../helpers/wait.js';
 
 const AGENT = path.resolve('dist/cluster/nlb/agent/main.js');
 const A = 'service.beta.kubernetes.io/';
@@ -60,15 +61,7 @@ async function publish(plans: LoadBalancerPlan[]): Promise<void> {
   }
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> => waitUntil(what, fn, { timeoutMs, intervalMs: 100 });
 
 async function targetStates(zn: ZoneNode, lbName: string): Promise<Record<string, string>> {
   const s = await readJson<ZoneStatus>(statusOf(zn));
