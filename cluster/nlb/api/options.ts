@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../../analyzer/errors.js';
 import { REGION } from '../../netns/plan.js';
+import type { ApiControllerOptions } from './controller.js';
 import { defaultPool, type AddressPool, type ApiZone } from './plan.js';
 import { STATUS_CONFIGMAP } from './report.js';
 
@@ -9,17 +10,11 @@ export const USAGE =
   'usage: main.js --kubeconfig FILE [--context NAME] --zones a=IP,b=IP --interface IFACE [--pool A.B.C.first-A.B.C.last] ' +
   '[--cluster-name NAME] [--region lab-1] [--time-scale N] [--status-namespace kube-system] [--status-name netlab-nlb-status]';
 
-export interface ApiOptions {
+/** The command line: where the API is, the emulator's own interface, and the controller's settings. */
+export interface ApiOptions extends Omit<ApiControllerOptions, 'kube' | 'system' | 'log'> {
   kubeconfig: string;
   context: string | undefined;
-  zones: ApiZone[];
   iface: string;
-  pool: AddressPool;
-  clusterName: string;
-  region: string;
-  timeScale: number;
-  statusNamespace: string;
-  statusName: string;
 }
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
