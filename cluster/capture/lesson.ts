@@ -5,6 +5,7 @@
  */
 import type { AnalysisResult } from '../../analyzer/hops/types.js';
 import { renderMarkdown } from '../../analyzer/report/table.js';
+import type { Pod } from '../lab/state.js';
 import type { Scenario } from '../scenarios/catalog.js';
 import { clientFlows, type ContractReport, type DescribeTargetHealth } from '../../analyzer/report/contract.js';
 
@@ -92,4 +93,22 @@ export function verdictLine(report: ContractReport): string {
 /** report.md of a capture run: the command, the scenario's summary, the hop tables, the lesson checks. */
 export function reportMarkdown(command: string, summary: string, analysis: AnalysisResult, checks: readonly LessonCheck[]): string {
   return `# ${command}\n\n${summary}\n\n${renderMarkdown(analysis)}\n\n## Lesson\n\n| check | expected | seen | |\n|---|---|---|---|\n${checks.map((c) => `| ${c.what} | ${c.expected} | ${c.seen} | ${c.ok ? 'ok' : 'FAIL'} |`).join('\n')}\n`;
+}
+
+/** When a pod's condition last turned True, or null. */
+export function conditionTime(p: Pod, type: string): number | null {
+  const c = p.status?.conditions?.find((x) => x.type === type && x.status === 'True');
+  return c?.lastTransitionTime ? Date.parse(c.lastTransitionTime) : null;
+}
+
+/**
+ * Did Ready wait for the readiness gates? From the kubelet-style condition times: containers
+ * ready first, the gates later, Ready not before the last gate. `sameInstantCounts` for clocks of
+ * one-second resolution (a real API server), where "later" includes the same second.
+ */
+export function readyHeldByGates(p: Pod, sameInstantCounts: boolean): boolean {
+  const gateOpen = Math.max(...(p.spec?.readinessGates ?? []).map((g) => conditionTime(p, g.conditionType) ?? Infinity));
+  const containers = conditionTime(p, 'ContainersReady');
+  const ready = conditionTime(p, 'Ready');
+  return containers !== null && ready !== null && (sameInstantCounts ? gateOpen >= containers : gateOpen > containers) && ready >= gateOpen;
 }

@@ -28,7 +28,7 @@ import { collectResults, requestSummary } from '../traffic/results.js';
 import { capAvailable, startCap } from './cap.js';
 import type { ContractReport, TargetHealthSample } from '../../analyzer/report/contract.js';
 import { startGroundTruth } from './groundtruth.js';
-import { checkLesson, reportMarkdown, verdictLine, type LessonCheck } from './lesson.js';
+import { checkLesson, conditionTime, readyHeldByGates, reportMarkdown, verdictLine, type LessonCheck } from './lesson.js';
 import { buildManifest, writeManifest } from './manifest.js';
 import { DEFAULT_FILTER, type CaptureTarget, type CapturedFile } from './points.js';
 import { startTcpdump } from './tcpdump.js';
@@ -316,11 +316,6 @@ function startHealthMonitor(lab: string, scenario: Scenario, t0: number): { stop
   };
 }
 
-const conditionTime = (p: LabPod, type: string): number | null => {
-  const c = p.object.status?.conditions?.find((x) => x.type === type && x.status === 'True');
-  return c?.lastTransitionTime ? Date.parse(c.lastTransitionTime) : null;
-};
-
 /**
  * Pods created during the run that carry readiness gates: wait (up to `timeoutMs`) until they are
  * Ready, then tell from the kubelet-style condition times whether Ready waited for the gate —
@@ -331,14 +326,9 @@ async function readinessGateHeld(lab: string, scenario: Scenario, since: number,
   for (;;) {
     const state = await requireState(lab);
     const fresh = state.pods.filter((p) => !p.deleting && (p.object.metadata?.namespace ?? 'default') === scenario.namespace && Date.parse(p.object.metadata?.creationTimestamp ?? '') >= since && (p.object.spec?.readinessGates ?? []).length > 0);
-    const ready = fresh.filter((p) => conditionTime(p, 'Ready') !== null);
+    const ready = fresh.filter((p) => conditionTime(p.object, 'Ready') !== null);
     if ((fresh.length > 0 && ready.length === fresh.length) || Date.now() > deadline) {
-      return ready.length > 0 && ready.every((p) => {
-        const gates = (p.object.spec?.readinessGates ?? []).map((g) => conditionTime(p, g.conditionType));
-        const containers = conditionTime(p, 'ContainersReady');
-        const gateOpen = Math.max(...gates.map((t) => t ?? Infinity));
-        return containers !== null && gateOpen > containers && conditionTime(p, 'Ready')! >= gateOpen;
-      });
+      return ready.length > 0 && ready.every((p) => readyHeldByGates(p.object, false));
     }
     await sleep(200);
   }

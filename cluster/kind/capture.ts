@@ -15,7 +15,7 @@ import { analyze } from '../../analyzer/analyze.js';
 import type { AddressOwner } from '../../analyzer/hops/infer.js';
 import type { ContractReport, DescribeTargetHealth, TargetHealthSample } from '../../analyzer/report/contract.js';
 import { toContractJson } from '../../analyzer/report/json.js';
-import { checkLesson, reportMarkdown, verdictLine } from '../capture/lesson.js';
+import { checkLesson, conditionTime, readyHeldByGates, reportMarkdown, verdictLine } from '../capture/lesson.js';
 import { buildManifest, writeManifest } from '../capture/manifest.js';
 import { DEFAULT_FILTER, type CaptureTarget } from '../capture/points.js';
 import type { CaptureOptions, CaptureRun } from '../capture/run.js';
@@ -167,11 +167,6 @@ async function captureSubjects(env: KindEnv, state: KindLabState, pods: readonly
   return out;
 }
 
-const conditionTime = (p: Pod, type: string): number | null => {
-  const c = p.status?.conditions?.find((x) => x.type === type && x.status === 'True');
-  return c?.lastTransitionTime ? Date.parse(c.lastTransitionTime) : null;
-};
-
 /** Pods made during the run that carry readiness gates: was Ready held until the gate opened (kubelet's condition times)? */
 async function readinessGateHeld(kube: KubeClient, scenario: Scenario, since: number, timeoutMs = 60_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -179,12 +174,8 @@ async function readinessGateHeld(kube: KubeClient, scenario: Scenario, since: nu
     const pods = (await kube.list('Pod', scenario.namespace)).filter((p) => !p.metadata?.deletionTimestamp && Date.parse(p.metadata?.creationTimestamp ?? '') >= since && (p.spec?.readinessGates ?? []).length > 0);
     const ready = pods.filter((p) => conditionTime(p, 'Ready') !== null);
     if ((pods.length > 0 && ready.length === pods.length) || Date.now() > deadline) {
-      return ready.length > 0 && ready.every((p) => {
-        const gateOpen = Math.max(...(p.spec?.readinessGates ?? []).map((g) => conditionTime(p, g.conditionType) ?? Infinity));
-        const containers = conditionTime(p, 'ContainersReady');
-        // Kubernetes condition times have one-second resolution: "after" includes the same second.
-        return containers !== null && gateOpen >= containers && conditionTime(p, 'Ready')! >= gateOpen;
-      });
+      // A real API server's condition times have one-second resolution.
+      return ready.length > 0 && ready.every((p) => readyHeldByGates(p, true));
     }
     await sleep(500);
   }

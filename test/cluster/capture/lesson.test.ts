@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContractReport, ReportFlow as ContractFlow } from '../../../analyzer/report/contract.js';
-import { checkLesson, verdictLine } from '../../../cluster/capture/lesson.js';
+import { checkLesson, readyHeldByGates, verdictLine } from '../../../cluster/capture/lesson.js';
 import { loadScenario } from '../../../cluster/scenarios/catalog.js';
 
 function flow(i: number, verdict: ContractFlow['verdict']['clientIpAtBackend'], lbDecisions: number, crossNode: boolean): ContractFlow {
@@ -50,5 +50,25 @@ describe('lesson checks', () => {
   it('says in one line how the client IP arrives', () => {
     const r = report(Array.from({ length: 100 }, (_, i) => flow(i, 'peer', 1, false)), {});
     expect(verdictLine(r)).toBe('client IP reaches the pod: yes, as TCP peer, 100/100 flows; 1 load-balancing decision; 0/100 flows crossed nodes');
+  });
+});
+
+describe('readyHeldByGates', () => {
+  const pod = (containers: string, gate: string, ready: string) => ({
+    spec: { containers: [], readinessGates: [{ conditionType: 'target-health.elbv2.k8s.aws/k8s-x' }] },
+    status: { conditions: [
+      { type: 'ContainersReady', status: 'True', lastTransitionTime: containers },
+      { type: 'target-health.elbv2.k8s.aws/k8s-x', status: 'True', lastTransitionTime: gate },
+      { type: 'Ready', status: 'True', lastTransitionTime: ready },
+    ] },
+  });
+  it('holds when containers were ready first, the gate later and Ready not before the gate', () => {
+    expect(readyHeldByGates(pod('2026-01-01T00:00:01.000Z', '2026-01-01T00:00:02.500Z', '2026-01-01T00:00:02.500Z'), false)).toBe(true);
+    expect(readyHeldByGates(pod('2026-01-01T00:00:01.000Z', '2026-01-01T00:00:02.500Z', '2026-01-01T00:00:01.000Z'), false)).toBe(false);
+  });
+  it('counts the same second as later only for one-second clocks', () => {
+    const same = pod('2026-01-01T00:00:01Z', '2026-01-01T00:00:01Z', '2026-01-01T00:00:01Z');
+    expect(readyHeldByGates(same, true)).toBe(true);
+    expect(readyHeldByGates(same, false)).toBe(false);
   });
 });
