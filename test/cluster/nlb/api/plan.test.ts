@@ -220,14 +220,11 @@ describe('data plane in the emulator\'s namespace', () => {
       { ownChainPrefix: 'NLBAPI-' },
     );
     expect(text).toMatchInlineSnapshot(`
-      "*mangle
-      :NLBAPI-PREROUTING - [0:0]
-      -A NLBAPI-PREROUTING -d 172.18.2.12/32 -p tcp -m tcp --dport 80 -m conntrack --ctstate NEW -m comment --comment "lab-1a/k8s-default-ip-0123456789 TCP:80" -j HMARK --hmark-tuple src,dst,sport,dport,proto --hmark-mod 1 --hmark-offset 1 --hmark-rnd 0x4e4c4221
-      COMMIT
-      *nat
+      "*nat
       :NLBAPI-PREROUTING - [0:0]
       :NLBAPI-POSTROUTING - [0:0]
       :NLB-d3f06de2-t80 - [0:0]
+      -A NLB-d3f06de2-t80 -p tcp -m comment --comment "lab-1a/k8s-default-ip-0123456789 TCP:80" -j HMARK --hmark-tuple src,dst,sport,dport,proto --hmark-mod 1 --hmark-offset 1 --hmark-rnd 0x4e4c4221
       -A NLBAPI-PREROUTING -d 172.18.2.12/32 -p tcp -m tcp --dport 80 -m comment --comment "lab-1a/k8s-default-ip-0123456789 TCP:80" -j NLB-d3f06de2-t80
       -A NLB-d3f06de2-t80 -p tcp -m mark --mark 1 -m comment --comment "target 10.244.1.5:8080" -j DNAT --to-destination 10.244.1.5:8080
       -A NLBAPI-POSTROUTING -p tcp -m conntrack --ctstate DNAT --ctorigdst 172.18.2.12/32 --ctorigdstport 80 -m comment --comment "lab-1a/k8s-default-ip-0123456789 TCP:80" -j SNAT --to-source 172.18.2.12
