@@ -24,11 +24,13 @@ import { serviceTargetHealth } from '../nlb/describe.js';
 import type { DescribeTargetHealthOutput } from '../nlb/health/view.js';
 import { loadScenario, type Scenario } from '../scenarios/catalog.js';
 import type { RequestResult } from '../traffic/http-client.js';
-import { collectResults, requestSummary } from '../traffic/results.js';
+import { collectResults } from '../traffic/results.js';
 import { capAvailable, startCap } from './cap.js';
 import type { ContractReport, TargetHealthSample } from '../../analyzer/report/contract.js';
 import { startGroundTruth } from './groundtruth.js';
-import { checkLesson, conditionTime, readyHeldByGates, reportMarkdown, verdictLine, type LessonCheck } from './lesson.js';
+import { conditionTime, readyHeldByGates, type LessonCheck } from './lesson.js';
+import { concludeRun } from './conclude.js';
+import { driveScenarioTraffic } from './drive.js';
 import { buildManifest, writeManifest } from './manifest.js';
 import { DEFAULT_FILTER, type CaptureTarget, type CapturedFile } from './points.js';
 import { startTcpdump } from './tcpdump.js';
@@ -280,12 +282,6 @@ function startClient(netns: string, url: string, args: string[], onResult: (r: R
   return collectResults(child, netns, onResult);
 }
 
-interface Observed {
-  readinessGateHeld: boolean | null;
-  drainingSeen: boolean | null;
-  drainedConnectionKept: boolean | null;
-}
-
 /**
  * Poll the NLB's target health while traffic flows: the timeline for the HTML report, and whether
  * any target went `draining` (that state lasts only as long as the deregistration delay).
@@ -389,35 +385,15 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
     const trafficStarted = Date.now();
 
     const netns = fromNetns(state, scenario);
-    let done = 0;
-    const events = [...scenario.events].sort((a, b) => a.at - b.at);
-    const eventErrors: string[] = [];
-    const fire = async (n: number) => {
-      while (events.length && n >= Math.ceil(events[0]!.at * requests)) {
-        const ev = events.shift()!;
-        const pods = (await requireState(opts.lab)).pods.filter((p) => !p.deleting && (p.object.metadata?.namespace ?? 'default') === scenario.namespace && selectorMatches(p, ev.selector)).sort((a, b) => a.object.metadata!.name!.localeCompare(b.object.metadata!.name!));
-        const victim = pods[ev.index];
-        if (!victim) {
-          eventErrors.push(`no pod #${ev.index} matches ${ev.selector}`);
-          continue;
-        }
-        progress(`deleting pod ${victim.object.metadata!.name}`);
-        await deletePodNow(opts.lab, scenario.namespace, victim.object.metadata!.name!);
-      }
-    };
-    const longLived = scenario.traffic.longLived
-      ? Array.from({ length: scenario.traffic.longLived.connections }, () =>
-          startClient(netns, url, ['--keep-alive', '--requests', String(scenario.traffic.longLived!.requests), '--interval-ms', String(scenario.traffic.longLived!.intervalMs)], () => undefined),
-        )
-      : [];
-    let pendingEvent: Promise<void> = Promise.resolve();
-    const short = await startClient(netns, url, ['--requests', String(requests), '--interval-ms', scenario.events.length ? '50' : '0'], () => {
-      done++;
-      if (done % 10 === 0 || done === requests) progress(`requests ${done}/${requests}`);
-      pendingEvent = pendingEvent.then(() => fire(done));
+    const { short, long, eventErrors } = await driveScenarioTraffic({
+      scenario,
+      requests,
+      startClient: (args, onResult) => startClient(netns, url, args, onResult),
+      podsMatching: async (selector) =>
+        (await requireState(opts.lab)).pods.filter((p) => !p.deleting && (p.object.metadata?.namespace ?? 'default') === scenario.namespace && selectorMatches(p, selector)).map((p) => p.object.metadata!.name!),
+      deletePod: (name) => deletePodNow(opts.lab, scenario.namespace, name),
+      progress,
     });
-    await pendingEvent;
-    const long = (await Promise.all(longLived)).flat();
     const { draining: drainingSeen, timeline } = await monitor.stop();
     const gateHeld = scenario.expect.readinessGate ? await readinessGateHeld(opts.lab, scenario, trafficStarted - 1000) : null;
     const born = await pods.stop();
@@ -461,32 +437,29 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
         ebpf.differences = cmp.differences;
       }
     }
-    const drainedConnectionKept = long.length > 0 ? long.every((r) => r.error === null && r.status === 200) : null;
-    const observed: Observed = {
-      readinessGateHeld: gateHeld,
-      drainingSeen: scenario.expect.draining ? drainingSeen : null,
-      drainedConnectionKept,
-    };
-    const checks = checkLesson(scenario, { report: contract, requests, targetHealth: targetHealth ?? null, addresses: { lb: book.lb, node: book.node, client: book.client }, observed });
-    for (const e of eventErrors) checks.push({ what: 'scenario event', expected: 'ran', seen: e, ok: false });
-    for (const e of addFailures) checks.push({ what: 'capture in a pod born mid-run', expected: 'started', seen: e, ok: false });
-    const report = { ...contract, scenario: scenario.name, outDir, ...(targetHealth ? { targetHealth } : {}) };
-    await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(path.join(outDir, 'report.md'), reportMarkdown(`netlab capture --scenario ${scenario.name}`, scenario.summary, analysis, checks));
-    return {
+    return await concludeRun({
       scenario,
       outDir,
-      report,
-      timeline,
+      command: `netlab capture --scenario ${scenario.name}`,
+      requests,
       analysis,
-      checks,
-      verdict: verdictLine(contract),
-      requests: requestSummary(short),
+      contract,
+      short,
+      long,
+      targetHealth: targetHealth ?? null,
+      addresses: { lb: book.lb, node: book.node, client: book.client },
+      observed: { readinessGateHeld: gateHeld, drainingSeen: scenario.expect.draining ? drainingSeen : null },
+      failures: [
+        ...eventErrors.map((e) => ({ what: 'scenario event', expected: 'ran', seen: e, ok: false })),
+        ...addFailures.map((e) => ({ what: 'capture in a pod born mid-run', expected: 'started', seen: e, ok: false })),
+      ],
+      reportFields: {},
       captures: files.map((f) => ({ point: f.interface ? `${f.target.name}:${f.interface}` : f.target.name, file: path.relative(outDir, f.file), packets: f.packets, dropped: f.dropped })),
       ebpf,
+      timeline,
       labSeconds,
-      totalSeconds: (Date.now() - started) / 1000,
-    };
+      started,
+    });
   } finally {
     if (!opts.keep) {
       progress(`removing scenario ${scenario.name} from lab ${opts.lab} (--keep leaves it)`);

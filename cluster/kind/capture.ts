@@ -15,7 +15,9 @@ import { analyze } from '../../analyzer/analyze.js';
 import type { AddressOwner } from '../../analyzer/hops/infer.js';
 import type { ContractReport, DescribeTargetHealth, TargetHealthSample } from '../../analyzer/report/contract.js';
 import { toContractJson } from '../../analyzer/report/json.js';
-import { checkLesson, conditionTime, readyHeldByGates, reportMarkdown, verdictLine } from '../capture/lesson.js';
+import { concludeRun } from '../capture/conclude.js';
+import { driveScenarioTraffic } from '../capture/drive.js';
+import { conditionTime, readyHeldByGates } from '../capture/lesson.js';
 import { buildManifest, writeManifest } from '../capture/manifest.js';
 import { DEFAULT_FILTER, type CaptureTarget } from '../capture/points.js';
 import type { CaptureOptions, CaptureRun } from '../capture/run.js';
@@ -25,7 +27,7 @@ import type { Pod, Service } from '../lab/state.js';
 import { isNlbService } from '../model/services.js';
 import { loadScenario, type Scenario } from '../scenarios/catalog.js';
 import type { RequestResult } from '../traffic/http-client.js';
-import { collectResults, requestSummary } from '../traffic/results.js';
+import { collectResults } from '../traffic/results.js';
 import { applyScenario, deleteScenario, waitForScenarioPods } from './apply.js';
 import { crictlPidArgs, kindCapturePlan, type KindCaptureSubject } from './capture-plan.js';
 import { startKindCapture } from './capturer.js';
@@ -225,35 +227,14 @@ export async function runKindCapture(opts: CaptureOptions, env: KindEnv): Promis
     })();
 
     const trafficStarted = Date.now();
-    let done = 0;
-    const events = [...scenario.events].sort((a, b) => a.at - b.at);
-    const eventErrors: string[] = [];
-    const fire = async (n: number) => {
-      while (events.length && n >= Math.ceil(events[0]!.at * requests)) {
-        const ev = events.shift()!;
-        const victims = (await kube.list('Pod', scenario.namespace, { labelSelector: ev.selector })).filter((p) => !p.metadata?.deletionTimestamp).sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
-        const victim = victims[ev.index];
-        if (!victim) {
-          eventErrors.push(`no pod #${ev.index} matches ${ev.selector}`);
-          continue;
-        }
-        progress(`deleting pod ${victim.metadata!.name}`);
-        await kube.delete('Pod', victim.metadata!.name!, scenario.namespace, { gracePeriodSeconds: 0 });
-      }
-    };
-    const longLived = scenario.traffic.longLived
-      ? Array.from({ length: scenario.traffic.longLived.connections }, () =>
-          startClient(env, state, url, ['--keep-alive', '--requests', String(scenario.traffic.longLived!.requests), '--interval-ms', String(scenario.traffic.longLived!.intervalMs)], () => undefined),
-        )
-      : [];
-    let pendingEvent: Promise<void> = Promise.resolve();
-    const short = await startClient(env, state, url, ['--requests', String(requests), '--interval-ms', scenario.events.length ? '50' : '0'], () => {
-      done++;
-      if (done % 10 === 0 || done === requests) progress(`requests ${done}/${requests}`);
-      pendingEvent = pendingEvent.then(() => fire(done));
+    const { short, long, eventErrors } = await driveScenarioTraffic({
+      scenario,
+      requests,
+      startClient: (args, onResult) => startClient(env, state, url, args, onResult),
+      podsMatching: async (selector) => (await kube.list('Pod', scenario.namespace, { labelSelector: selector })).filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata!.name!),
+      deletePod: (name) => kube.delete('Pod', name, scenario.namespace, { gracePeriodSeconds: 0 }),
+      progress,
     });
-    await pendingEvent;
-    const long = (await Promise.all(longLived)).flat();
     monitoring = false;
     await monitor;
     const gateHeld = scenario.expect.readinessGate ? await readinessGateHeld(kube, scenario, trafficStarted - 1000) : null;
@@ -290,30 +271,26 @@ export async function runKindCapture(opts: CaptureOptions, env: KindEnv): Promis
     progress('analyzing');
     const analysis = await analyze({ dir: outDir });
     const contract = toContractJson(analysis) as ContractReport;
-    const observed = {
-      readinessGateHeld: gateHeld,
-      drainingSeen: scenario.expect.draining ? drainingSeen : null,
-      drainedConnectionKept: long.length > 0 ? long.every((r) => r.error === null && r.status === 200) : null,
-    };
-    const checks = checkLesson(scenario, { report: contract, requests, targetHealth, addresses: { lb: lbIps, node: nodeIps, client: [clientIp] }, observed });
-    for (const e of eventErrors) checks.push({ what: 'scenario event', expected: 'ran', seen: e, ok: false });
-    const report = { ...contract, scenario: scenario.name, outDir, provider: 'kind', ...(targetHealth ? { targetHealth } : {}) };
-    await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(path.join(outDir, 'report.md'), reportMarkdown(`netlab capture --provider kind --scenario ${scenario.name}`, scenario.summary, analysis, checks));
-    return {
+    return await concludeRun({
       scenario,
       outDir,
-      report,
-      timeline,
+      command: `netlab capture --provider kind --scenario ${scenario.name}`,
+      requests,
       analysis,
-      checks,
-      verdict: verdictLine(contract),
-      requests: requestSummary(short),
+      contract,
+      short,
+      long,
+      targetHealth,
+      addresses: { lb: lbIps, node: nodeIps, client: [clientIp] },
+      observed: { readinessGateHeld: gateHeld, drainingSeen: scenario.expect.draining ? drainingSeen : null },
+      failures: eventErrors.map((e) => ({ what: 'scenario event', expected: 'ran', seen: e, ok: false })),
+      reportFields: { provider: 'kind' },
       captures: files.map((f) => ({ point: f.target.name, file: path.relative(outDir, f.file), packets: f.packets, dropped: f.dropped })),
       ebpf: null,
+      timeline,
       labSeconds,
-      totalSeconds: (Date.now() - started) / 1000,
-    };
+      started,
+    });
   } finally {
     if (!opts.keep) {
       progress(`removing scenario ${scenario.name} from kind lab ${opts.lab} (--keep leaves it)`);
