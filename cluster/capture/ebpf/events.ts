@@ -4,14 +4,21 @@
  * events are sorted into ready / lost-events / other so the caller can report them.
  */
 
+import type { L34Fields } from '../../../analyzer/decode/record.js';
 import { READY_MARKER } from './program.js';
 
 export const DIR = { RX: 0, TX: 1 } as const;
 
 const READY_PREFIX = `${READY_MARKER} `;
 
+/**
+ * The header fields an event shares, name for name, with the decoder's packet record (except that
+ * tsval/tsecr are 0, not -1, when the probe saw no timestamp option).
+ */
+type SharedFields = 'src4' | 'dst4' | 'src6' | 'dst6' | 'proto' | 'sport' | 'dport' | 'ipId' | 'ttl' | 'seq' | 'ack' | 'tcpFlags' | 'window' | 'tsval' | 'tsecr' | 'mss' | 'wscale' | 'payloadLen';
+
 /** One packet seen on one device. Mutable and reused: copy what you keep. */
-export interface EbpfEvent {
+export interface EbpfEvent extends Pick<L34Fields, SharedFields> {
   family: 4 | 6;
   /** CLOCK_MONOTONIC time of the tracepoint, split so it stays exact past 104 days of uptime. */
   monoSec: number;
@@ -23,30 +30,10 @@ export interface EbpfEvent {
   dir: 0 | 1;
   /** The skb's address, low 48 bits (the top 16 bits of a kernel address are all ones). */
   skb: number;
-  src4: number;
-  dst4: number;
-  src6: Uint8Array;
-  dst6: Uint8Array;
-  proto: number;
-  sport: number;
-  dport: number;
-  ipId: number;
-  ttl: number;
   /** Whole IP packet length from the header (IPv4 total length, IPv6 payload length + 40). */
   ipLen: number;
   ipHeaderLen: number;
-  seq: number;
-  ack: number;
-  tcpFlags: number;
   l4HeaderLen: number;
-  window: number;
-  /** TCP timestamp option; 0/0 when absent. */
-  tsval: number;
-  tsecr: number;
-  /** -1 when the SYN carried no such option. */
-  mss: number;
-  wscale: number;
-  payloadLen: number;
   /** Payload bytes captured, valid in `payload[0..capLen)`. */
   capLen: number;
   payload: Uint8Array;
