@@ -18,6 +18,7 @@ import { readState, requireState, type LabPod, type LabState, type Service } fro
 import { isNlbService } from '../model/services.js';
 import { CLIENT_NETWORK, NODE_NETWORK, POD_NETWORK, REGION, SERVICE_NETWORK } from '../netns/plan.js';
 import { NetnsProvider } from '../netns/provider.js';
+import { checkLabBuild } from '../netns/provision.js';
 import { NLB_EXTENSION, type NlbExtension } from '../nlb/controller.js';
 import { NLB_PUBLIC_PREFIX, zoneNodes } from '../nlb/dataplane/topology.js';
 import { serviceTargetHealth } from '../nlb/describe.js';
@@ -88,6 +89,7 @@ async function ensureLab(scenario: Scenario, lab: string, progress: (m: string) 
   const existing = await readState(lab);
   const workers = scenario.lab.nodes - 1;
   if (existing && existing.phase === 'ready') {
+    await checkLabBuild(existing);
     const have = existing.nodes.filter((n) => n.role === 'worker').length;
     if (have < workers) {
       throw new NetlabError(`lab '${lab}' has ${have} workers; scenario ${scenario.name} needs ${workers}`, { hint: `netlab down --name ${lab} and let netlab capture create it, or netlab up --name ${lab} --nodes ${scenario.lab.nodes}` });

@@ -2,8 +2,9 @@
  * Files netlab runs as separate processes inside namespaces (agents, servers, clients) must be
  * the built JavaScript, also when the caller runs from TypeScript sources (tests).
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetlabError } from '../../analyzer/errors.js';
@@ -34,4 +35,19 @@ export async function pathExists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Identifies the built code a lab's long-running processes (controller, node and NLB agents)
+ * execute: they keep the code they started with, so a lab made before `npm run build` or an
+ * upgrade would show the old behaviour. Paths, sizes and modification times of the built files.
+ */
+export async function buildStamp(root = path.join(PROJECT_ROOT, 'dist', 'cluster')): Promise<string> {
+  const hash = createHash('sha256');
+  const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.js')).sort();
+  for (const f of files) {
+    const s = await stat(path.join(root, f));
+    hash.update(`${f}\0${s.size}\0${s.mtimeMs}\n`);
+  }
+  return hash.digest('hex').slice(0, 16);
 }

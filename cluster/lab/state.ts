@@ -106,6 +106,8 @@ export interface LabState {
   provider: 'netns';
   phase: 'creating' | 'ready' | 'deleting';
   createdAt: string;
+  /** buildStamp() of the netlab that made the lab (absent in labs made before it was recorded). */
+  build?: string;
   options: { nodes: number; zones: string[]; timeScale: number };
   /** Everything made outside the state file's own folder; `down` removes all of it. */
   resources: { namespaces: string[]; files: string[]; dirs: string[]; processes: RecordedProcess[] };

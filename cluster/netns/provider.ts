@@ -5,7 +5,7 @@ import { readState, requireState, updateState, type LabState } from '../lab/stat
 import { existingNamespaces, runStages } from './apply.js';
 import { teardown } from './delete.js';
 import { findNode, planNodePower, resolveExecTarget } from './node.js';
-import { provision, startDaemons, validateUpOptions } from './provision.js';
+import { checkLabBuild, provision, startDaemons, validateUpOptions } from './provision.js';
 import { NetlabError } from '../../analyzer/errors.js';
 
 export class NetnsProvider implements LabProvider {
@@ -17,6 +17,7 @@ export class NetnsProvider implements LabProvider {
     if (existing && !opts.dryRun) {
       const present = await existingNamespaces();
       if (existing.phase === 'ready' && existing.resources.namespaces.every((n) => present.has(n))) {
+        await checkLabBuild(existing);
         // Up already: only bring back a controller or node agent that died.
         return updateState(opts.name, (state) => {
           startDaemons(state);

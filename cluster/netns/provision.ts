@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NetlabError } from '../../analyzer/errors.js';
 import { which } from '../exec/exec.js';
+import { buildStamp } from '../exec/paths.js';
 import { checkLabName, controllerLogPath, labDir, nodeDir } from '../lab/names.js';
 import { isAlive, startProcess } from '../lab/processes.js';
 import type { UpOptions } from '../lab/provider.js';
@@ -19,13 +20,14 @@ import { existingNamespaces, runStages, setSysctls } from './apply.js';
 import { nodeObject } from './node.js';
 import { planTopology, type TopologyPlan } from './plan.js';
 
-function initialState(plan: TopologyPlan, opts: UpOptions, now: string): LabState {
+function initialState(plan: TopologyPlan, opts: UpOptions, now: string, build: string): LabState {
   return {
     version: 1,
     name: plan.lab,
     provider: 'netns',
     phase: 'creating',
     createdAt: now,
+    build,
     options: { nodes: opts.nodes, zones: opts.zones, timeScale: opts.timeScale },
     resources: { namespaces: [...plan.namespaces], files: plan.files.map((f) => f.path), dirs: [...plan.dirs], processes: [] },
     nodes: plan.nodes.map((n) => ({
@@ -106,6 +108,12 @@ export function startDaemons(state: LabState): void {
   }
 }
 
+/** A lab keeps running the code it was made with: refuse to reuse one made by another build. */
+export async function checkLabBuild(state: LabState): Promise<void> {
+  if (state.build === (await buildStamp())) return;
+  throw new NetlabError(`lab '${state.name}' was made by another netlab build, whose code its controller and agents still run`, { hint: `netlab down --name ${state.name}, then run this again` });
+}
+
 /** Create the lab. The caller made sure no state exists for it. */
 export async function provision(opts: UpOptions): Promise<LabState | null> {
   validateUpOptions(opts);
@@ -129,7 +137,7 @@ export async function provision(opts: UpOptions): Promise<LabState | null> {
     opts.name,
     async () => {
       if (await readState(opts.name)) throw new NetlabError(`lab '${opts.name}' is being created by another command`, { hint: 'wait for it, or run netlab down' });
-      const state = initialState(plan, opts, new Date().toISOString());
+      const state = initialState(plan, opts, new Date().toISOString(), await buildStamp());
       // Everything the plan will create is in the state file before the first `ip` call.
       await writeState(state);
       await runStages(plan.stages);
