@@ -12,7 +12,7 @@ import { Correlator, type ConnectionFlow, type CorrelatorOptions } from './corre
 import { LINKTYPE_LINUX_SLL2, mergeCaptures, type SourceFile } from './correlate/sources.js';
 import { compareWithConntrack } from './hops/conntrack.js';
 import { inferFlows, summarize } from './hops/infer.js';
-import type { AnalysisResult, PointInfo, PointRole, Warning } from './hops/types.js';
+import type { AnalysisResult, FlowResult, PointInfo, PointRole, Warning } from './hops/types.js';
 import { DEFAULT_ACTOR, loadManifest, MANIFEST_FILE, type Manifest, type ManifestPoint } from './manifest/manifest.js';
 
 export interface AnalyzeInput {
@@ -152,11 +152,8 @@ export async function analyze(input: AnalyzeInput): Promise<AnalysisResult> {
     }
   });
 
-  const hcPorts = new Set(manifest.healthCheckPorts ?? []);
   const flows = inferFlows(connections, { points, addresses: manifest.addresses });
-  const clients = manifest.clients ? new Set(manifest.clients) : null;
-  // Probes and health checks are not the traffic under study: kubelet probes, NLB checks.
-  for (const f of flows) if (hcPorts.has(f.frontend.port) || hcPorts.has(f.backend.port) || (clients && !clients.has(f.client.ip))) f.healthCheck = true;
+  markBackground(flows, manifest);
   sharedPacketWarnings(points, connections, warnings);
 
   const groundTruth = manifest.conntrack && manifest.conntrack.length > 0
@@ -177,6 +174,17 @@ export async function analyze(input: AnalyzeInput): Promise<AnalysisResult> {
     },
     groundTruth,
   };
+}
+
+/**
+ * Probes and health checks are not the traffic under study (kubelet probes, NLB checks): flows on
+ * a health-check port, or from an address that is not one of the clients, are marked background.
+ * Only ever marks, so it can be applied again with more clients.
+ */
+export function markBackground(flows: readonly FlowResult[], by: Pick<Manifest, 'healthCheckPorts' | 'clients'>): void {
+  const hcPorts = new Set(by.healthCheckPorts ?? []);
+  const clients = by.clients ? new Set(by.clients) : null;
+  for (const f of flows) if (hcPorts.has(f.frontend.port) || hcPorts.has(f.backend.port) || (clients && !clients.has(f.client.ip))) f.healthCheck = true;
 }
 
 function fileOrder(manifest: Manifest, p: PointInfo): number {

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NetlabError, UsageError } from '../../analyzer/errors.js';
-import { analyze } from '../../analyzer/analyze.js';
+import { analyze, markBackground } from '../../analyzer/analyze.js';
+import { summarize } from '../../analyzer/hops/infer.js';
 import type { AnalysisResult } from '../../analyzer/hops/types.js';
 import type { Manifest, ManifestPoint } from '../../analyzer/manifest/manifest.js';
 import type { ContractReport } from '../../analyzer/report/contract.js';
@@ -240,13 +241,15 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
     };
     await writeManifest(outDir, manifest);
     progress('analyzing');
-    let analysis = await analyze({ dir: outDir });
+    const analysis = await analyze({ dir: outDir });
     if (!opts.clients?.length) {
       const clients = defaultClients(analysis, plan.addresses);
       if (clients) {
         plan.notes.push(`connections started by node addresses (kubelet probes, node-local checks) are background; the clients are ${clients.join(', ') || 'none'} (choose them with --client)`);
         await writeManifest(outDir, { ...manifest, clients });
-        analysis = await analyze({ dir: outDir });
+        // The same flows with more of them background: no second decode of the captures.
+        markBackground(analysis.flows, { clients });
+        analysis.summary = summarize(analysis.flows);
       }
     }
     const contract = toContractJson(analysis) as ContractReport;
