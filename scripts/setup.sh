@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: the HTML report test renders the report headless (playwright-core drives it).
-PKGS=(iproute2 iptables tcpdump conntrack libpcap-dev bpftrace tshark curl python3 make g++ chromium)
+# docker.io: the engine the Docker tests start privately (test/support/dockerd.ts) and the kind
+# provider uses; installed WITHOUT starting its services (below).
+PKGS=(iproute2 iptables tcpdump conntrack libpcap-dev bpftrace tshark curl python3 make g++ chromium docker.io)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -18,20 +20,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   # tshark asks whether non-root users may capture; answer no without a prompt.
   echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-
-# docker.io: the engine the Docker tests start privately (test/support/dockerd.ts) and the kind
-# provider uses. Installed WITHOUT starting its services: a policy-rc.d that answers 101 ("action
-# forbidden") makes invoke-rc.d and deb-systemd-invoke skip the start during the install. A
-# policy-rc.d that was already there is left as it was.
-if ! dpkg-query -W -f='${Status}' docker.io 2>/dev/null | grep -q 'install ok installed'; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "setup: docker.io is missing (needed only by the Docker tests and --provider kind) — run this script as root" >&2
-    exit 2
-  fi
-  export DEBIAN_FRONTEND=noninteractive
+  # A policy-rc.d that answers 101 ("action forbidden") makes invoke-rc.d and deb-systemd-invoke
+  # skip starting docker's and containerd's services during the install. One that was already
+  # there is left as it was.
   made_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
@@ -40,15 +31,17 @@ if ! dpkg-query -W -f='${Status}' docker.io 2>/dev/null | grep -q 'install ok in
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends docker.io
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
   if [ "$made_policy" -eq 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
-  # Nothing may be left running: the tests start their own private dockerd and stop it.
-  for daemon in dockerd containerd; do
-    if pgrep -x "$daemon" >/dev/null; then
-      echo "setup: $daemon is running after installing docker.io; stop it (service docker stop; service containerd stop)" >&2
-      exit 2
-    fi
-  done
+  # Nothing this install brought may be left running: the tests start their own private dockerd.
+  if [[ " ${missing[*]} " == *" docker.io "* ]]; then
+    for daemon in dockerd containerd; do
+      if pgrep -x "$daemon" >/dev/null; then
+        echo "setup: $daemon is running after installing docker.io; stop it (service docker stop; service containerd stop)" >&2
+        exit 2
+      fi
+    done
+  fi
 fi
 
 # bpftrace attaches to the net tracepoints through tracefs, which a fresh machine may not mount.
