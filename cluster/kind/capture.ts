@@ -23,6 +23,8 @@ import { DEFAULT_FILTER, type CaptureTarget } from '../capture/points.js';
 import type { CaptureOptions, CaptureRun } from '../capture/run.js';
 import { run, spawn } from '../exec/exec.js';
 import type { KubeClient } from '../kube/client.js';
+import type { ServiceReport } from '../nlb/api/plan.js';
+import { readServiceReport } from '../nlb/api/report.js';
 import type { Pod, Service } from '../lab/state.js';
 import { isNlbService } from '../model/services.js';
 import { loadScenario, type Scenario } from '../scenarios/catalog.js';
@@ -38,24 +40,7 @@ import { checkKindState } from './provision.js';
 import { KindProvider } from './provider.js';
 import { readKindState, type KindLabState } from './state.js';
 
-/** Where the API-mode emulator publishes target health and DNS answers (cluster/nlb/api defaults). */
-export const NLB_STATUS = { namespace: 'kube-system', name: 'netlab-nlb-status' };
-
-interface ServiceReport {
-  dnsName: string | null;
-  addresses: Record<string, string>;
-  dnsAddresses: string[];
-  targetGroups: Array<DescribeTargetHealth & { name: string }>;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-
-async function nlbReport(kube: KubeClient, ns: string, name: string): Promise<ServiceReport | null> {
-  const cm = await kube.get('ConfigMap', NLB_STATUS.name, NLB_STATUS.namespace);
-  const text = cm?.data?.[`${ns}.${name}`];
-  return text ? (JSON.parse(text) as ServiceReport) : null;
-}
 
 /** The emulator's describe-target-health for a Service: every target group's targets. */
 export function targetHealthOf(report: ServiceReport | null): DescribeTargetHealth | null {
@@ -101,7 +86,7 @@ async function waitForNlb(kube: KubeClient, scenario: Scenario, progress: (m: st
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
-    const report = await nlbReport(kube, scenario.namespace, scenario.traffic.service).catch(() => null);
+    const report = await readServiceReport(kube, scenario.namespace, scenario.traffic.service).catch(() => null);
     const states = targetHealthOf(report)?.TargetHealthDescriptions.map((t) => t.TargetHealth.State) ?? [];
     const msg = report ? `waiting for healthy targets: ${states.join(', ') || 'none registered'}` : 'waiting for the NLB emulator to plan the Service';
     if (msg !== last) progress((last = msg));
@@ -217,7 +202,7 @@ export async function runKindCapture(opts: CaptureOptions, env: KindEnv): Promis
     let monitoring = nlb !== null;
     const monitor = (async () => {
       while (monitoring) {
-        const th = targetHealthOf(await nlbReport(kube, scenario.namespace, scenario.traffic.service).catch(() => null));
+        const th = targetHealthOf(await readServiceReport(kube, scenario.namespace, scenario.traffic.service).catch(() => null));
         if (th) {
           timeline.push({ t: (Date.now() - started) / 1000, health: th });
           if (th.TargetHealthDescriptions.some((t) => t.TargetHealth.State === 'draining')) drainingSeen = true;
@@ -241,7 +226,7 @@ export async function runKindCapture(opts: CaptureOptions, env: KindEnv): Promis
     progress('stopping captures');
     const files = await cap.stop();
 
-    const finalNlb = nlb ? await nlbReport(kube, scenario.namespace, scenario.traffic.service) : null;
+    const finalNlb = nlb ? await readServiceReport(kube, scenario.namespace, scenario.traffic.service) : null;
     const targetHealth = targetHealthOf(finalNlb);
     const nodes = await kube.list('Node');
     const allPods = await kube.list('Pod', scenario.namespace);
