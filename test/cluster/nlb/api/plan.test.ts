@@ -17,7 +17,8 @@ import {
   serviceReports,
   type ApiZone,
 } from '../../../../cluster/nlb/api/plan.js';
-import { emulatorReturnRouting } from '../../../../cluster/nlb/api/return-routing.js';
+import { emulatorReturnNode } from '../../../../cluster/nlb/api/return-routing.js';
+import { planNodeReturnRouting } from '../../../../cluster/nlb/dataplane/topology.js';
 import { renderZoneRules } from '../../../../cluster/nlb/dataplane/rules.js';
 import { targetViews } from '../../../../cluster/nlb/health/view.js';
 import { readinessGateType } from '../../../../cluster/nlb/plan/build.js';
@@ -239,7 +240,7 @@ describe('data plane in the emulator\'s namespace', () => {
   });
 
   it('nodes send replies to preserved client IPs back through the emulator\'s MAC', () => {
-    expect(emulatorReturnRouting('02:4e:4c:42:00:63', '172.18.2.2')).toMatchInlineSnapshot(`
+    expect(planNodeReturnRouting([emulatorReturnNode('02:4e:4c:42:00:63', '172.18.2.2')])).toMatchInlineSnapshot(`
       {
         "ip": [
           "rule add fwmark 0x630000/0xff0000 lookup 4299 pref 4299",
