@@ -47,7 +47,6 @@ export interface Informer<T> {
   /** Resolves after the first list has been delivered as ADDED events. */
   readonly synced: Promise<void>;
   list(): T[];
-  get(name: string, namespace?: string): T | undefined;
   /** How many times it listed: 1 + the restarts after `410 Gone` (resourceVersion too old). */
   readonly lists: number;
   stop(): void;
@@ -178,18 +177,17 @@ export class KubeClient {
     return { ...o, apiVersion: o.apiVersion ?? info.apiVersion, kind: o.kind ?? info.kind };
   }
 
-  async listWithVersion<K extends KindName>(kind: K, namespace?: string, opts: { labelSelector?: string; fieldSelector?: string } = {}): Promise<{ items: KindTypes[K][]; resourceVersion: string }> {
+  async listWithVersion<K extends KindName>(kind: K, namespace?: string, opts: { labelSelector?: string } = {}): Promise<{ items: KindTypes[K][]; resourceVersion: string }> {
     const info = KINDS[kind];
     const query: Record<string, string> = {};
     if (opts.labelSelector) query.labelSelector = opts.labelSelector;
-    if (opts.fieldSelector) query.fieldSelector = opts.fieldSelector;
     const r = await this.call('GET', collectionPath(info, namespace), { query });
     const list = r.body as { items?: KubeObject[]; metadata?: { resourceVersion?: string } };
     return { items: (list.items ?? []).map((o) => this.withKind(info, o) as KindTypes[K]), resourceVersion: list.metadata?.resourceVersion ?? '' };
   }
 
   /** Every object of a kind (in one namespace, or all). */
-  async list<K extends KindName>(kind: K, namespace?: string, opts: { labelSelector?: string; fieldSelector?: string } = {}): Promise<KindTypes[K][]> {
+  async list<K extends KindName>(kind: K, namespace?: string, opts: { labelSelector?: string } = {}): Promise<KindTypes[K][]> {
     return (await this.listWithVersion(kind, namespace, opts)).items;
   }
 
@@ -212,20 +210,12 @@ export class KubeClient {
     return r.body as KindTypes[K];
   }
 
-  /** Replace an object (its metadata.resourceVersion, when set, must still be current: 409 otherwise). */
-  async replace<K extends KindName>(kind: K, object: KindTypes[K]): Promise<KindTypes[K]> {
-    const info = KINDS[kind];
-    const body = this.withKind(info, object as KubeObject);
-    const r = await this.call('PUT', objectPath(info, body.metadata?.namespace, body.metadata?.name ?? ''), { body, query: { fieldManager: this.fieldManager } });
-    return r.body as KindTypes[K];
-  }
-
   /**
    * A JSON merge patch (RFC 7386) of the object; a `metadata.resourceVersion` in the patch is a
    * precondition (409 when the object changed since).
    */
-  async patchMerge<K extends KindName>(kind: K, name: string, namespace: string | undefined, patch: object, strategy: PatchStrategy = 'merge'): Promise<KindTypes[K]> {
-    const r = await this.call('PATCH', objectPath(KINDS[kind], namespace, name), { body: patch, contentType: CONTENT_TYPE[strategy], query: { fieldManager: this.fieldManager } });
+  async patchMerge<K extends KindName>(kind: K, name: string, namespace: string | undefined, patch: object): Promise<KindTypes[K]> {
+    const r = await this.call('PATCH', objectPath(KINDS[kind], namespace, name), { body: patch, contentType: CONTENT_TYPE.merge, query: { fieldManager: this.fieldManager } });
     return r.body as KindTypes[K];
   }
 
@@ -387,10 +377,6 @@ class ListWatch<T extends KubeObject> implements Informer<T> {
 
   list(): T[] {
     return [...this.cache.values()];
-  }
-
-  get(name: string, namespace?: string): T | undefined {
-    return this.cache.get(namespace && this.info.namespaced ? `${namespace}/${name}` : name);
   }
 
   stop(): void {

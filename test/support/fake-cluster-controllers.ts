@@ -23,8 +23,6 @@ export interface ControllerOptions {
 }
 
 export interface FakeControllers {
-  /** Pods the DaemonSet controller made, `namespace/name`. */
-  readonly made: string[];
   stop(): void;
 }
 
@@ -68,14 +66,12 @@ function daemonPod(ds: DaemonSet, node: KindTypes['Node'], state: { waiting: str
 
 export function startFakeControllers(api: FakeKubeApi, opts: ControllerOptions = {}): FakeControllers {
   const client = new KubeClient(loadKubeConfig({ kubeconfig: api.kubeconfigPath }));
-  const made: string[] = [];
   const informers: Array<Informer<unknown>> = [];
   informers.push(client.watch('DaemonSet', (e) => {
     if (e.type !== 'ADDED') return;
     for (const node of selectedNodes(e.object, api.objects('Node'))) {
       const image = e.object.spec?.template.spec?.containers[0]?.image ?? '';
-      const pod = api.seed(daemonPod(e.object, node, opts.podState?.(image) ?? 'running'));
-      made.push(`${pod.metadata!.namespace}/${pod.metadata!.name}`);
+      api.seed(daemonPod(e.object, node, opts.podState?.(image) ?? 'running'));
     }
   }));
   informers.push(client.watch('Namespace', (e) => {
@@ -88,7 +84,6 @@ export function startFakeControllers(api: FakeKubeApi, opts: ControllerOptions =
     }
   }));
   return {
-    made,
     stop: () => informers.forEach((i) => i.stop()),
   };
 }

@@ -1,11 +1,11 @@
 /**
  * A real HTTP server on 127.0.0.1 (random port) speaking enough of the Kubernetes API for
- * @kubernetes/client-node and netlab's KubeClient, for tests only: discovery, list (label and
- * field selectors), get, create, replace, delete (finalizers keep a deleted object terminating
- * until they are removed), JSON merge / strategic merge (the list keys netlab relies on) / JSON
- * patch / apply patches, the status subresource, and `?watch=true` streams (newline-delimited
- * JSON, kept open, resumable from a resourceVersion, `410 Gone` after `compact()`). Objects live
- * in memory under one monotonically increasing resourceVersion; a test seeds and inspects them.
+ * @kubernetes/client-node and netlab's KubeClient, for tests only: discovery, list (label
+ * selectors), get, create, delete (finalizers keep a deleted object terminating until they are
+ * removed), JSON merge / strategic merge (the list keys netlab relies on) / apply patches, the
+ * status subresource, and `?watch=true` streams (newline-delimited JSON, kept open, resumable
+ * from a resourceVersion, `410 Gone` after `compact()`). Objects live in memory under one
+ * monotonically increasing resourceVersion; a test seeds and inspects them.
  * Extra endpoints (pod exec, …) plug in with `route(method, pathRegex, handler)`.
  *
  * What it is not: an API server. No admission, no validation beyond names and namespaces, no
@@ -42,7 +42,6 @@ interface Watcher {
   info: KindInfo;
   namespace: string | undefined;
   labelSelector: string | undefined;
-  fieldSelector: string | undefined;
   res: ServerResponse;
 }
 
@@ -115,58 +114,6 @@ export function strategicMergePatch(target: unknown, patch: unknown, field = '')
   return out;
 }
 
-/** RFC 6902 (add, remove, replace, test, copy, move) on a deep copy. */
-export function jsonPatch(target: unknown, ops: unknown): unknown {
-  if (!Array.isArray(ops)) throw new HttpStatusError(400, 'BadRequest', 'a JSON patch must be an array of operations');
-  let doc = clone(target);
-  const parse = (p: string) => p.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-  const parentOf = (parts: string[]): [Record<string, unknown> | unknown[], string] => {
-    let cur: unknown = doc;
-    for (const part of parts.slice(0, -1)) {
-      cur = Array.isArray(cur) ? cur[Number(part)] : isObject(cur) ? cur[part] : undefined;
-      if (cur === undefined) throw new HttpStatusError(422, 'Invalid', `JSON patch path not found at ${part}`);
-    }
-    return [cur as Record<string, unknown> | unknown[], parts[parts.length - 1]!];
-  };
-  const read = (p: string): unknown => {
-    let cur: unknown = doc;
-    for (const part of parse(p)) cur = Array.isArray(cur) ? cur[Number(part)] : isObject(cur) ? cur[part] : undefined;
-    return cur;
-  };
-  const write = (p: string, value: unknown, insert: boolean) => {
-    const parts = parse(p);
-    if (parts.length === 0) {
-      doc = value;
-      return;
-    }
-    const [parent, last] = parentOf(parts);
-    if (Array.isArray(parent)) {
-      const i = last === '-' ? parent.length : Number(last);
-      if (insert) parent.splice(i, 0, value);
-      else parent[i] = value;
-    } else parent[last] = value;
-  };
-  const remove = (p: string) => {
-    const [parent, last] = parentOf(parse(p));
-    if (Array.isArray(parent)) parent.splice(Number(last), 1);
-    else delete parent[last];
-  };
-  for (const op of ops as Array<{ op: string; path: string; value?: unknown; from?: string }>) {
-    if (op.op === 'add') write(op.path, clone(op.value), true);
-    else if (op.op === 'replace') write(op.path, clone(op.value), false);
-    else if (op.op === 'remove') remove(op.path);
-    else if (op.op === 'test') {
-      if (JSON.stringify(read(op.path)) !== JSON.stringify(op.value)) throw new HttpStatusError(422, 'Invalid', `JSON patch test failed at ${op.path}`);
-    } else if (op.op === 'copy') write(op.path, clone(read(op.from ?? '')), true);
-    else if (op.op === 'move') {
-      const v = read(op.from ?? '');
-      remove(op.from ?? '');
-      write(op.path, v, true);
-    } else throw new HttpStatusError(400, 'BadRequest', `unknown JSON patch op ${op.op}`);
-  }
-  return doc;
-}
-
 function labelsMatch(labels: Record<string, string>, selector: string | undefined): boolean {
   if (!selector) return true;
   return selector.split(',').map((s) => s.trim()).filter(Boolean).every((term) => {
@@ -176,21 +123,6 @@ function labelsMatch(labels: Record<string, string>, selector: string | undefine
     if (m) return labels[m[1]!.trim()] === m[2]!.trim();
     if (term.startsWith('!')) return !(term.slice(1) in labels);
     return term in labels;
-  });
-}
-
-function fieldsMatch(o: KubeObject, selector: string | undefined): boolean {
-  if (!selector) return true;
-  const at = (p: string): string => {
-    let cur: unknown = o;
-    for (const part of p.split('.')) cur = isObject(cur) ? cur[part] : undefined;
-    return cur === undefined || cur === null ? '' : String(cur);
-  };
-  return selector.split(',').map((s) => s.trim()).filter(Boolean).every((term) => {
-    const ne = /^([^!=]+)!=(.*)$/.exec(term);
-    if (ne) return at(ne[1]!) !== ne[2];
-    const eq = /^([^=]+)==?(.*)$/.exec(term);
-    return eq ? at(eq[1]!) === eq[2] : true;
   });
 }
 
@@ -381,7 +313,7 @@ export class FakeKubeApi {
   private watchMatches(w: Watcher, ev: WatchEventRecord): boolean {
     if (w.info.apiVersion !== ev.info.apiVersion || w.info.plural !== ev.info.plural) return false;
     if (w.namespace && ev.object.metadata?.namespace !== w.namespace) return false;
-    return labelsMatch(ev.object.metadata?.labels ?? {}, w.labelSelector) && fieldsMatch(ev.object, w.fieldSelector);
+    return labelsMatch(ev.object.metadata?.labels ?? {}, w.labelSelector);
   }
 
   private writeEvent(res: ServerResponse, type: string, object: unknown): void {
@@ -609,7 +541,7 @@ export class FakeKubeApi {
       if (method === 'GET') {
         const items = [...bucket.values()]
           .filter((o) => !namespace || o.metadata?.namespace === namespace)
-          .filter((o) => labelsMatch(o.metadata?.labels ?? {}, query.labelSelector) && fieldsMatch(o, query.fieldSelector))
+          .filter((o) => labelsMatch(o.metadata?.labels ?? {}, query.labelSelector))
           .sort((a, b) => Number(a.metadata?.resourceVersion) - Number(b.metadata?.resourceVersion))
           // Items of built-in kinds' lists carry no apiVersion/kind, as the real API's do.
           .map((o) => (BUILTIN_GROUP_VERSIONS.has(info.apiVersion) ? { ...clone(o), apiVersion: undefined, kind: undefined } : clone(o)));
@@ -646,12 +578,6 @@ export class FakeKubeApi {
       if (!old) throw notFound();
       return this.send(res, 200, old);
     }
-    if (method === 'PUT') {
-      if (!old) throw notFound();
-      const next = JSON.parse(await this.body(req)) as KubeObject;
-      checkVersion(next);
-      return this.send(res, 200, this.store_(info, old, restrict(next)));
-    }
     if (method === 'PATCH') {
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
       const text = await this.body(req);
@@ -670,8 +596,7 @@ export class FakeKubeApi {
       let next: KubeObject;
       if (type === 'application/merge-patch+json') next = mergePatch(old, patch) as KubeObject;
       else if (type === 'application/strategic-merge-patch+json') next = strategicMergePatch(old, patch) as KubeObject;
-      else if (type === 'application/json-patch+json') next = jsonPatch(old, patch) as KubeObject;
-      else throw new HttpStatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+      else throw new HttpStatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
       if (isObject(patch) && isObject(patch.metadata)) checkVersion(patch as KubeObject);
       if (next.metadata) next.metadata.resourceVersion = old.metadata?.resourceVersion;
       return this.send(res, 200, this.store_(info, old, restrict(next)));
@@ -684,7 +609,7 @@ export class FakeKubeApi {
   }
 
   private watch(res: ServerResponse, info: KindInfo, namespace: string | undefined, query: Record<string, string>): void {
-    const w: Watcher = { info, namespace, labelSelector: query.labelSelector, fieldSelector: query.fieldSelector, res };
+    const w: Watcher = { info, namespace, labelSelector: query.labelSelector, res };
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
     const from = query.resourceVersion;
