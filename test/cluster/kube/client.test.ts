@@ -15,9 +15,12 @@ import { KubeApiError, KubeClient, type WatchEvent } from '../../../cluster/kube
 import { loadKubeConfig } from '../../../cluster/kube/config.js';
 import type { KindTypes } from '../../../cluster/kube/kinds.js';
 import { FakeKubeApi } from '../../support/fake-kube-api.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 let api: FakeKubeApi;
 let kube: KubeClient;
+/** Watch events arrive within milliseconds of the change: poll often, give up soon. */
+const SOON = { timeoutMs: 5000, intervalMs: 10 };
 const dir = mkdtempSync(path.join(tmpdir(), 'netlab-kube-test-'));
 
 beforeAll(async () => {
@@ -185,35 +188,35 @@ spec: {ipAddressPools: [lab]}
     expect(seen).toEqual(['ADDED a {"v":"1"}']);
     await kube.patchMerge('ConfigMap', 'a', 'shop', { data: { v: '2' } });
     await kube.waitFor('ConfigMap', (cms) => cms.find((c) => c.data?.v === '2'), { namespace: 'shop', timeoutMs: 5000, what: 'a=2' });
-    await waitUntil(() => seen.length === 2);
+    await waitUntil('the MODIFIED event of a', () => seen.length === 2, SOON);
     expect(seen[1]).toBe('MODIFIED a {"v":"2"}');
 
     // The stream ends; a change made meanwhile arrives when the informer resumes from its resourceVersion.
     api.dropWatches();
     await kube.create('ConfigMap', { metadata: { name: 'b', namespace: 'shop' } });
-    await waitUntil(() => seen.length === 3);
+    await waitUntil('the ADDED event of b after the resume', () => seen.length === 3, SOON);
     expect(seen[2]).toBe('ADDED b {}');
     expect(informer.lists).toBe(1);
 
     // History compacted and the stream dropped: the resume gets 410, the informer lists again and
     // reports what it missed (b deleted, a modified) as events.
-    await waitUntil(() => api.openWatches === 1);
+    await waitUntil('the resumed watch', () => api.openWatches === 1, SOON);
     api.dropWatches();
     api.remove('ConfigMap', 'b', 'shop');
     api.update('ConfigMap', 'a', 'shop', (cm) => (cm.data = { v: '3' }));
     api.compact();
-    await waitUntil(() => seen.length === 5);
+    await waitUntil('the events of the relist', () => seen.length === 5, SOON);
     expect(seen.slice(3).sort()).toEqual(['DELETED b {}', 'MODIFIED a {"v":"3"}']);
     expect(informer.lists).toBe(2);
     expect(informer.list().map((c) => c.metadata!.name)).toEqual(['a']);
     informer.stop();
-    await waitUntil(() => api.openWatches === 0);
+    await waitUntil('no open watch', () => api.openWatches === 0, SOON);
   });
 
   it('waitFor says what it waited for when the time is up', async () => {
     const e = await rejectionOf(kube.waitFor('Pod', (pods) => pods.length > 5, { namespace: 'shop', timeoutMs: 300, what: 'six pods in shop' }));
     expect(e.message).toBe('timed out after 0.3 s waiting for six pods in shop');
-    await waitUntil(() => api.openWatches === 0);
+    await waitUntil('no open watch', () => api.openWatches === 0, SOON);
   });
 
   it('says what failed when the credentials are wrong or the server is gone', async () => {
@@ -250,11 +253,3 @@ spec: {ipAddressPools: [lab]}
     expect(api.requests.some((r) => r.path === '/apis/apps/v1')).toBe(true);
   });
 });
-
-async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -19,6 +19,7 @@ import { NetlabError } from '../../../analyzer/errors.js';
 import { runRemoteCapture } from '../../../cluster/remote/run.js';
 import { CAPTURE_NAMESPACE_PREFIX } from '../../../cluster/remote/manifests.js';
 import { TestNetns, waitForStderr } from '../../helpers/netns.js';
+import { waitUntil } from '../../helpers/wait.js';
 import { FakeKubeApi } from '../../support/fake-kube-api.js';
 import { attachFakeExec, type FakeExec } from '../../support/fake-kube-exec.js';
 import { startFakeControllers, type FakeControllers } from '../../support/fake-cluster-controllers.js';
@@ -48,18 +49,6 @@ let nodeNs: string;
 let nodeNetns: Record<string, string> = {};
 const serverPids: Record<string, number> = {};
 let workDir: string;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** N HTTP requests from the client namespace to the NodePort (or from elsewhere to a URL), each on a new connection. */
 async function sendRequests(n: number, from = client, url = `http://${NODE_IP}:30080/`): Promise<Array<{ status: number | null }>> {
@@ -206,7 +195,7 @@ describe('netlab capture --service on a cluster (fake API, real packets)', () =>
     }
     expect(execs).toHaveLength(10);
     expect(execs.every((r) => r.protocol === 'v5.channel.k8s.io' && r.container === 'capture')).toBe(true);
-    await until('the capture processes to end', () => fakeExec.running() === 0);
+    await waitUntil('the capture processes to end', () => fakeExec.running() === 0, { timeoutMs: 20_000, intervalMs: 100 });
   });
 
   it('every byte tcpdump wrote reaches the run folder through the exec stream, and decodes cleanly', async () => {
@@ -348,7 +337,7 @@ describe('the netlab capture --service process', () => {
     expect(sent.filter((r) => r.status === 200)).toHaveLength(5);
     // The pod's capture has the 5 request lines once they have come through the stream.
     const requestLines = async (file: string) => (existsSync(file) ? (await readFile(file)).toString('latin1').split('GET / HTTP/1.1').length - 1 : 0);
-    await until('5 requests in the streamed pod captures', async () => (await requestLines(path.join(out, 'pod-web-1.pcap'))) + (await requestLines(path.join(out, 'pod-web-2.pcap'))) >= 5);
+    await waitUntil('5 requests in the streamed pod captures', async () => (await requestLines(path.join(out, 'pod-web-1.pcap'))) + (await requestLines(path.join(out, 'pod-web-2.pcap'))) >= 5, { timeoutMs: 20_000, intervalMs: 100 });
     child.kill('SIGINT');
     const r = await result;
     expect(r.code).toBe(0);
@@ -361,7 +350,7 @@ describe('the netlab capture --service process', () => {
     expect(r.stderr).toContain(`netlab: wrote ${path.join(out, 'report.html')}`);
     const events = captureNamespaces().slice(before);
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'DELETED']);
-    await until('the remote tcpdumps to be gone with their pods', () => fakeExec.running() === 0);
+    await waitUntil('the remote tcpdumps to be gone with their pods', () => fakeExec.running() === 0, { timeoutMs: 20_000, intervalMs: 100 });
     const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
     expect(report.summary.flows).toBe(5);
   });
@@ -370,7 +359,7 @@ describe('the netlab capture --service process', () => {
     const before = captureNamespaces().length;
     const child = cli(['--service', 'shop/web', '--capture-image', 'example.org/slow:1', '--out', path.join(workDir, 'sigint2')]);
     const result = exited(child);
-    await until('the DaemonSet', () => captureNamespaces().length > before && api.objects('DaemonSet').length > 0, 60_000);
+    await waitUntil('the DaemonSet', () => captureNamespaces().length > before && api.objects('DaemonSet').length > 0, { timeoutMs: 60_000, intervalMs: 100 });
     child.kill('SIGINT');
     const r = await result;
     expect(r.code).toBe(130);
