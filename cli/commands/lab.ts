@@ -72,12 +72,13 @@ export async function down(opts: { name: string; provider?: string }): Promise<n
 export async function status(opts: { name: string; json?: boolean }): Promise<number> {
   const name = checkLabName(opts.name);
   // A kind lab of that name (and no netns lab) answers from its own record.
-  const kind = (await readState(name)) ? null : await readKindState(name);
+  const netns = await readState(name);
+  const kind = netns ? null : await readKindState(name);
   if (kind) {
     process.stdout.write(opts.json ? `${JSON.stringify(kind, null, 2)}\n` : `${kindStatusLines(kind).join('\n')}\n`);
     return 0;
   }
-  const state = await requireState(name);
+  const state = netns ?? (await requireState(name));
   const alive = !!state.controller.pid && isAlive(state.controller.pid);
   const loadBalancers = await nlbSummaries(state, labDir(state.name));
   if (opts.json) {

@@ -18,6 +18,7 @@ import { isNlbService, planLoadBalancer, readinessGatesForNewPod } from './plan/
 import type { LabContext, LabController } from '../lab/context.js';
 import { REGION } from '../netns/plan.js';
 import type { LoadBalancerPlan, Pod, Service } from './plan/types.js';
+import { svcKey } from '../model/services.js';
 
 export const NLB_EXTENSION = 'nlb';
 /** Holds a deleted pod that is a draining target until its deregistration delay ends. */
@@ -42,7 +43,6 @@ export interface NlbExtension {
 }
 
 const emptyExtension = (): NlbExtension => ({ zones: [], addresses: {}, agents: {}, configHashes: {}, plans: {}, events: {}, hosts: [] });
-const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 function alive(pid: number): boolean {
@@ -70,7 +70,7 @@ function planAll(ctx: LabContext): { plans: LoadBalancerPlan[]; events: Record<s
     const r = planLoadBalancer({ clusterName: ctx.lab, region: REGION, timeScale: ctx.timeScale, service, nodes, pods, zones });
     if (!r.handled) continue;
     handled.push(service);
-    events[keyOf(service)] = r.events;
+    events[svcKey(service)] = r.events;
     if (r.plan) plans.push(r.plan);
   }
   return { plans, events, handled };
@@ -221,7 +221,7 @@ export const nlbController: LabController = {
     const views = new Map(plans.map((p) => [p.name, targetViews(p, statuses)]));
     const hosts: string[] = [];
     for (const svc of handled) {
-      const plan = ext.plans[keyOf(svc)];
+      const plan = ext.plans[svcKey(svc)];
       const ns = svc.metadata?.namespace ?? 'default';
       const name = svc.metadata?.name ?? '';
       if (!plan) {

@@ -4,7 +4,7 @@
  * agent writes `nlb/<zone>.status.json` (target health as it sees it). Both are replaced
  * atomically (temp file + rename), so a reader never sees half a file.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TargetHealthFields } from '../health/state.js';
 import type { LoadBalancerPlan, TargetPlan } from '../plan/types.js';
@@ -53,11 +53,8 @@ export const zoneConfigPath = (labDir: string, zoneShort: string): string => pat
 export const zoneStatusPath = (labDir: string, zoneShort: string): string => path.join(nlbDir(labDir), `${zoneShort}.status.json`);
 export const zoneLogPath = (labDir: string, zoneShort: string): string => path.join(nlbDir(labDir), `${zoneShort}.agent.log`);
 
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 1)}\n`);
-  await rename(tmp, file);
-}
+/** Written whole or not at all, as the lab's own state file. */
+export { writeStateFile as writeJsonAtomic } from '../../lab/state.js';
 
 export async function readJson<T>(file: string): Promise<T | null> {
   try {

@@ -18,6 +18,7 @@ import { targetViews } from '../health/view.js';
 import type { ServiceEvent } from '../plan/annotations.js';
 import type { Node, Pod, Service } from '../plan/types.js';
 import { OWN_CHAIN_PREFIX } from './apply.js';
+import { svcKey } from '../../model/services.js';
 import {
   allocateApiAddresses,
   planServices,
@@ -56,7 +57,6 @@ export interface ApiControllerOptions {
 }
 
 const TICK_MS = 50;
-const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
 
 export class ApiNlbController {
   private readonly informers: { [K in 'Node' | 'Pod' | 'Service' | 'EndpointSlice']?: Informer<unknown> } = {};
@@ -260,7 +260,7 @@ export class ApiNlbController {
   private async writeServices(handled: Service[], plans: ReturnType<typeof planServices>['plans'], events: Record<string, ServiceEvent[]>): Promise<void> {
     const kube = this.opts.kube;
     for (const svc of handled) {
-      const key = keyOf(svc);
+      const key = svcKey(svc);
       const plan = plans.find((p) => `${p.service.namespace}/${p.service.name}` === key);
       const ingress: Ingress[] = serviceIngress(plan, this.book);
       const now = (svc.status?.loadBalancer?.ingress ?? []) as Ingress[];

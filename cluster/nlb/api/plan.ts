@@ -11,6 +11,7 @@ import type { LoadBalancerPlan, Node, Pod, Service } from '../plan/types.js';
 import { allocateAddresses, type AddressBook } from '../dataplane/topology.js';
 import { describeTargetHealth, readinessGateConditions, type TargetView } from '../health/view.js';
 import type { ZoneStatus } from '../agent/files.js';
+import { svcKey } from '../../model/services.js';
 
 /** Holds a deleted pod that is a target until its drain ends (the same finalizer as in the netns lab). */
 export const DRAIN_FINALIZER = 'netlab.dev/nlb-draining';
@@ -47,12 +48,11 @@ export interface ApiPlans {
   handled: Service[];
 }
 
-const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
 
 export function planServices(input: ApiPlanInput): ApiPlans {
   const zones = input.zones.map((z) => z.zone).sort();
   const out: ApiPlans = { plans: [], events: {}, handled: [] };
-  for (const service of [...input.services].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1))) {
+  for (const service of [...input.services].sort((a, b) => (svcKey(a) < svcKey(b) ? -1 : 1))) {
     // A Service being deleted loses its load balancer.
     if (!isNlbService(service) || service.metadata?.deletionTimestamp) continue;
     const namespace = service.metadata?.namespace ?? 'default';
@@ -67,7 +67,7 @@ export function planServices(input: ApiPlanInput): ApiPlans {
     });
     if (!r.handled) continue;
     out.handled.push(service);
-    out.events[keyOf(service)] = r.events;
+    out.events[svcKey(service)] = r.events;
     if (r.plan) out.plans.push(r.plan);
   }
   return out;
@@ -204,7 +204,7 @@ export interface ServiceReport {
 export function serviceReports(apiPlans: ApiPlans, book: AddressBook, views: ReadonlyMap<string, TargetView[]>, statuses: readonly ZoneStatus[]): Record<string, string> {
   const data: Record<string, string> = {};
   for (const svc of apiPlans.handled) {
-    const key = keyOf(svc);
+    const key = svcKey(svc);
     const plan = apiPlans.plans.find((p) => `${p.service.namespace}/${p.service.name}` === key);
     const report: ServiceReport = {
       loadBalancer: plan?.name ?? null,
