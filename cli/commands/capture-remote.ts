@@ -7,6 +7,7 @@ import { UsageError } from '../../analyzer/errors.js';
 import { renderText } from '../../analyzer/report/table.js';
 import { reportExtras, writeExtraReports } from '../../analyzer/report/extra.js';
 import type { RemoteCaptureRun } from '../../cluster/remote/run.js';
+import { progressPrinter } from './capture.js';
 
 export interface RemoteCaptureCliOptions {
   service: string;
@@ -62,8 +63,7 @@ export function renderRemoteRun(r: RemoteCaptureRun): string {
 export async function captureRemote(opts: RemoteCaptureCliOptions): Promise<number> {
   const durationSec = parseDuration(opts.duration ?? '30s');
   const { runRemoteCapture } = await import('../../cluster/remote/run.js');
-  const t0 = Date.now();
-  const progress = opts.json ? () => undefined : (m: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${m}\n`);
+  const progress = progressPrinter(!!opts.json);
   const abort = new AbortController();
   let deployed: string | null = null;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -46,7 +46,7 @@ function requestsOption(v: string | undefined): number | undefined {
 }
 
 /** Progress goes to stderr so stdout stays the report (and --json stays parseable). */
-function progressPrinter(quiet: boolean): (m: string) => void {
+export function progressPrinter(quiet: boolean): (m: string) => void {
   const t0 = Date.now();
   return quiet ? () => undefined : (m) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${m}\n`);
 }
