@@ -8,7 +8,7 @@
 import { afterProbe, deregistered, registered, routable, type ProbeResult, type TargetHealth } from '../health/state.js';
 import type { ProbeSpec } from '../health/probe.js';
 import { Ppv2ProxyListener, type ProxyTarget } from '../dataplane/proxy.js';
-import type { LoadBalancerRules, TerminatedTarget, ZoneRulesInput } from '../dataplane/rules.js';
+import { lbAddresses, type LoadBalancerRules, type TerminatedTarget, type ZoneRulesInput } from '../dataplane/rules.js';
 import type { TargetGroupPlan, TargetPlan } from '../plan/types.js';
 import { writeJsonAtomic, type ListenerStatus, type TargetStatus, type ZoneConfig, type ZoneLoadBalancer, type ZoneStatus } from './files.js';
 
@@ -151,7 +151,7 @@ export class ZoneAgent {
       if (t.tg.attributes.proxyProtocolV2) {
         for (const p of this.proxies.values()) p.terminate(t.key);
       } else {
-        this.terminated.set(t.key, { key: t.key, lbIps: [...new Set([t.lb.publicIp, t.lb.privateIp])], ip: t.target.ip, port: t.target.port, protocol: t.tg.protocol });
+        this.terminated.set(t.key, { key: t.key, lbIps: lbAddresses(t.lb), ip: t.target.ip, port: t.target.port, protocol: t.tg.protocol });
       }
     }
     this.dirty = true;
@@ -234,7 +234,7 @@ export class ZoneAgent {
   private async startProxy(id: string, lb: ZoneLoadBalancer, port: number, tg: TargetGroupPlan): Promise<void> {
     const proxy = new Ppv2ProxyListener({
       // One address in API mode, where a load balancer has no separate public IP.
-      listenIps: [...new Set([lb.publicIp, lb.privateIp])],
+      listenIps: lbAddresses(lb),
       port,
       privateIp: lb.privateIp,
       stickySourceIp: tg.attributes.stickiness.enabled,

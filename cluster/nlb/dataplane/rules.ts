@@ -69,6 +69,11 @@ export interface RenderOptions {
   ownChainPrefix?: string;
 }
 
+/** The addresses a load balancer answers on: one in API mode, where it has no separate public IP. */
+export function lbAddresses(lb: { publicIp: string; privateIp: string }): string[] {
+  return [...new Set([lb.publicIp, lb.privateIp])];
+}
+
 /** A fixed HMARK seed: the same flow hashes to the same target across rule reloads. */
 const HMARK_SEED = '0x4e4c4221';
 
@@ -85,8 +90,7 @@ export function renderZoneRules(input: ZoneRulesInput, opts: RenderOptions = {})
     for (const l of [...lb.listeners].sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : 1))) {
       if (l.mode !== 'nat') continue;
       const proto = l.protocol.toLowerCase();
-      // One address in API mode, where a load balancer has no separate public IP.
-      const lbIps = [...new Set([lb.publicIp, lb.privateIp])];
+      const lbIps = lbAddresses(lb);
       const match = (ip: string) => `-d ${ip}/32 -p ${proto} -m ${proto} --dport ${l.port}`;
       const comment = `-m comment --comment "${lb.name} ${l.protocol}:${l.port}"`;
       if (l.targets.length === 0) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { listenerChain, renderZoneRules } from '../../../../cluster/nlb/dataplane/rules.js';
+import { lbAddresses, listenerChain, renderZoneRules } from '../../../../cluster/nlb/dataplane/rules.js';
 
 describe('renderZoneRules', () => {
   it('HMARK flow hash + DNAT per target, SNAT only without client-IP preservation, DROP with no target, REJECT after termination', () => {
@@ -21,5 +21,10 @@ describe('renderZoneRules', () => {
 
   it('chain names fit iptables\' 28 characters', () => {
     expect(listenerChain('k8s-averyveryl-ongname-0123456789', 'TCP', 65535).length).toBeLessThanOrEqual(28);
+  });
+
+  it('a load balancer answers on its public and private IP, once when they are the same (API mode)', () => {
+    expect(lbAddresses({ publicIp: '203.0.113.10', privateIp: '172.18.1.10' })).toEqual(['203.0.113.10', '172.18.1.10']);
+    expect(lbAddresses({ publicIp: '172.18.2.12', privateIp: '172.18.2.12' })).toEqual(['172.18.2.12']);
   });
 });
