@@ -111,8 +111,7 @@ describe('the image inputs of this host, staged', () => {
       throw new Error(`${p}: link loop`);
     };
     for (const p of ['/usr/bin/node', '/usr/bin/tcpdump', '/sbin/iptables', '/usr/sbin/conntrack', '/lib64/ld-linux-x86-64.so.2', '/lib/x86_64-linux-gnu/libpcap.so.0.8', '/opt/netlab/dist/cluster/workloads/echo.js', '/opt/netlab/node_modules/yaml/package.json']) {
-      const found = await resolveIn(p).catch((e: Error) => e.message);
-      expect(found, p).toMatch(/^\//);
+      await expect(resolveIn(p), p).resolves.toMatch(/^\//);
     }
     expect(JSON.parse(await readFile(path.join(root, 'opt/netlab/package.json'), 'utf8')).type).toBe('module');
     const xt = plan.entries.filter((e) => e.path.includes('/xtables/libxt_'));
