@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { formatCommand, run, spawn } from '../exec/exec.js';
 import type { DockerClient } from '../docker/client.js';
 import { captureReady, parseTcpdumpStats } from '../capture/tcpdump.js';
+import { parseIfindexNames } from '../capture/ifindex.js';
 import type { CapturedFile } from '../capture/points.js';
 import type { KindCaptureCommand } from './capture-plan.js';
 
@@ -19,8 +20,7 @@ export interface RunningKindCapture {
 
 async function linkMap(docker: DockerClient, cmd: KindCaptureCommand): Promise<Record<string, string>> {
   const r = await run('docker', docker.argv(cmd.links), { timeoutMs: 60_000 });
-  const links = JSON.parse(r.stdout) as Array<{ ifindex: number; ifname: string }>;
-  return Object.fromEntries(links.map((l) => [String(l.ifindex), l.ifname]));
+  return parseIfindexNames(r.stdout);
 }
 
 export async function startKindCapture(docker: DockerClient, plan: readonly KindCaptureCommand[], outDir: string, readyTimeoutMs = 60_000): Promise<RunningKindCapture> {

@@ -3,6 +3,7 @@
  * shell): tcpdump on the node, the /proc scan that finds a pod's processes, tcpdump inside a pod's
  * network namespace, and the address list that names the indexes of a `-i any` capture.
  */
+import { parseIfindexNames } from '../capture/ifindex.js';
 import { tcpdumpArgs } from '../capture/tcpdump.js';
 
 /**
@@ -65,9 +66,9 @@ export interface HostInterfaces {
 
 /** `ip -j addr show` → interface names and addresses. */
 export function parseAddrList(stdout: string): HostInterfaces {
-  const links = JSON.parse(stdout) as Array<{ ifindex: number; ifname: string; addr_info?: Array<{ local?: string; scope?: string }> }>;
+  const links = JSON.parse(stdout) as Array<{ addr_info?: Array<{ local?: string; scope?: string }> }>;
   return {
-    ifindex: Object.fromEntries(links.map((l) => [String(l.ifindex), l.ifname])),
+    ifindex: parseIfindexNames(stdout),
     addresses: links.flatMap((l) => (l.addr_info ?? []).filter((a) => a.local && a.scope === 'global').map((a) => a.local!)),
   };
 }
