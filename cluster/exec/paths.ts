@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { access, readdir, stat } from 'node:fs/promises';
+import { access, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetlabError } from '../../analyzer/errors.js';
@@ -40,14 +40,12 @@ export async function pathExists(p: string): Promise<boolean> {
 /**
  * Identifies the built code a lab's long-running processes (controller, node and NLB agents)
  * execute: they keep the code they started with, so a lab made before `npm run build` or an
- * upgrade would show the old behaviour. Paths, sizes and modification times of the built files.
+ * upgrade would show the old behaviour. The built files' names and contents (a rebuild that
+ * changes nothing keeps the stamp).
  */
 export async function buildStamp(root = path.join(PROJECT_ROOT, 'dist', 'cluster')): Promise<string> {
   const hash = createHash('sha256');
   const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.js')).sort();
-  for (const f of files) {
-    const s = await stat(path.join(root, f));
-    hash.update(`${f}\0${s.size}\0${s.mtimeMs}\n`);
-  }
+  for (const f of files) hash.update(`${f}\0`).update(await readFile(path.join(root, f))).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
