@@ -5,7 +5,7 @@
  */
 
 import type { L34Fields } from '../../../analyzer/decode/record.js';
-import { READY_MARKER } from './program.js';
+import { READY_MARKER, REQUEST_METHOD_WORDS } from './program.js';
 
 export const DIR = { RX: 0, TX: 1 } as const;
 
@@ -37,6 +37,10 @@ export interface EbpfEvent extends Pick<L34Fields, SharedFields> {
   /** Payload bytes captured, valid in `payload[0..capLen)`. */
   capLen: number;
   payload: Uint8Array;
+}
+
+function startsRequest(p: Uint8Array): boolean {
+  return REQUEST_METHOD_WORDS.includes((p[0]! | (p[1]! << 8) | (p[2]! << 16) | (p[3]! << 24)) >>> 0);
 }
 
 export function createEvent(payloadWords: number): EbpfEvent {
@@ -389,7 +393,8 @@ export class EventLineParser {
       if (!this.field()) return false;
       this.bytes8(ev.payload, w * 8);
     }
-    if (this.heads.size > 0) this.takeHead(ev, dirChar, avail);
+    // The probe prints H lines only under this condition: other events skip the lookup (and its key string).
+    if (this.heads.size > 0 && avail > this.words * 8 && (this.words === 0 || startsRequest(ev.payload))) this.takeHead(ev, dirChar, avail);
     return this.pos >= this.end;
   }
 }

@@ -237,7 +237,8 @@ function printStatement(family: 4 | 6, dir: 'r' | 't', words: number, indent: st
 }
 
 /** First four payload bytes of an HTTP request, as a little-endian uint32 load sees them. */
-const REQUEST_METHODS = ['GET ', 'POST', 'PUT ', 'HEAD', 'DELE', 'PATC', 'OPTI'].map((m) => hex(Buffer.from(m, 'latin1').readUInt32LE(0)));
+/** The first four payload bytes of an HTTP request, as a little-endian load reads them. */
+export const REQUEST_METHOD_WORDS: readonly number[] = ['GET ', 'POST', 'PUT ', 'HEAD', 'DELE', 'PATC', 'OPTI'].map((m) => Buffer.from(m, 'latin1').readUInt32LE(0));
 
 /**
  * `H` lines: more of an HTTP request's head, printed before the packet's own event line (one
@@ -248,7 +249,7 @@ function requestHeadLines(dir: 'r' | 't', opts: Required<ProbeProgramOptions>, i
   if (opts.requestHeadBytes === 0) return [];
   const first = opts.payloadWords * 8;
   const lines = [
-    `if ($avail > ${first} && (${REQUEST_METHODS.map((m) => `*(uint32 *)$pp == ${m}`).join(' || ')})) {`,
+    `if ($avail > ${first} && (${REQUEST_METHOD_WORDS.map((m) => `*(uint32 *)$pp == ${hex(m)}`).join(' || ')})) {`,
   ];
   for (let off = first; off < first + opts.requestHeadBytes; off += HEAD_LINE_WORDS * 8) {
     const words = Array.from({ length: HEAD_LINE_WORDS }, (_, i) => `*(uint64 *)($pp + ${off + i * 8})`);
