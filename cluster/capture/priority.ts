@@ -1,7 +1,7 @@
 /**
- * Capture readers run at a higher CPU priority. A tcpdump ring (TPACKET_V3, 64 blocks of
- * 256 KiB in 16 MiB, a block handed over every millisecond in immediate mode) overflows when its
- * reader waits more than ~64 ms for a CPU, and bpftrace's per-CPU buffers likewise; on a machine
+ * Capture readers run at a higher CPU priority. A tcpdump ring (in immediate mode a TPACKET_V2
+ * ring of snap-length slots, see tcpdump.ts) overflows when its reader waits too long for a CPU,
+ * and bpftrace's per-CPU buffers likewise; on a machine
  * loaded by other work (load average 12 on 2 cores here) that wait happened in about half of
  * the e2e runs, and tcpdump counted packets "dropped by kernel". A higher priority makes the
  * woken reader run first; it costs no CPU.
