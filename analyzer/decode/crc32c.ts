@@ -1,8 +1,8 @@
 /** CRC32C (Castagnoli, reflected polynomial 0x82F63B78), as the PROXY v2 CRC32C TLV uses it. */
 /**
  * Slicing-by-4 tables: TABLES[k * 256 + x] is the CRC of byte x followed by k zero bytes, so four
- * bytes are folded with four independent lookups instead of a chain of four (about 2.5x faster on
- * a PROXY v2 header).
+ * bytes are folded with four independent lookups instead of a chain of four (212 → 126 ns for a
+ * 61-byte PROXY v2 header in a one-off micro-benchmark, docs/decode.md).
  */
 const TABLES = (() => {
   const t = new Uint32Array(4 * 256);
