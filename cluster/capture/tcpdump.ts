@@ -27,6 +27,21 @@ export function parseTcpdumpStats(stderr: string): { captured: number; dropped: 
   return { captured: num(/(\d+) packets? captured/), dropped: num(/(\d+) packets? dropped by kernel/) };
 }
 
+/** What a `tcpdumpArgs` capture (`-i any`, SLL2) left, from its file and its exit statistics. */
+export function tcpdumpCapturedFile(target: CaptureTarget, file: string, ifindexMap: Record<string, string>, stderr: string): CapturedFile {
+  const stats = parseTcpdumpStats(stderr);
+  return {
+    target,
+    file,
+    linktype: 276,
+    ifindexMap,
+    interface: null,
+    packets: Number.isNaN(stats.captured) ? 0 : stats.captured,
+    dropped: Number.isNaN(stats.dropped) ? null : stats.dropped,
+    timestampSource: 'kernel',
+  };
+}
+
 /**
  * `-s 4096 -B 16384`: in immediate mode libpcap uses a TPACKET_V2 ring of fixed slots sized by the
  * snap length, so with `-s 0` (256 KiB slots) a 16 MiB ring holds only 64 packets, and a tcpdump
@@ -97,19 +112,7 @@ export async function startTcpdump(targets: CaptureTarget[], outDir: string, fil
       await refresh();
       for (const { proc } of running) proc.child.kill('SIGINT');
       await Promise.all(running.map(({ proc }) => proc.child));
-      return running.map(({ proc, map }) => {
-        const stats = parseTcpdumpStats(proc.stderrText());
-        return {
-          target: proc.target,
-          file: proc.file,
-          linktype: 276,
-          ifindexMap: map,
-          interface: null,
-          packets: Number.isNaN(stats.captured) ? 0 : stats.captured,
-          dropped: Number.isNaN(stats.dropped) ? null : stats.dropped,
-          timestampSource: 'kernel' as const,
-        };
-      });
+      return running.map(({ proc, map }) => tcpdumpCapturedFile(proc.target, proc.file, map, proc.stderrText()));
     },
   };
 }

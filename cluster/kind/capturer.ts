@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { formatCommand, run, spawn } from '../exec/exec.js';
 import type { DockerClient } from '../docker/client.js';
-import { captureReady, parseTcpdumpStats } from '../capture/tcpdump.js';
+import { captureReady, tcpdumpCapturedFile } from '../capture/tcpdump.js';
 import { parseIfindexNames } from '../capture/ifindex.js';
 import type { CapturedFile } from '../capture/points.js';
 import type { KindCaptureCommand } from './capture-plan.js';
@@ -48,19 +48,7 @@ export async function startKindCapture(docker: DockerClient, plan: readonly Kind
     async stop() {
       await kill();
       await Promise.all(procs.map((p) => finished(p.out)));
-      return procs.map((p, i) => {
-        const stats = parseTcpdumpStats(p.stderrText());
-        return {
-          target: p.cmd.target,
-          file: p.file,
-          linktype: 276,
-          ifindexMap: maps[i]!,
-          interface: null,
-          packets: Number.isNaN(stats.captured) ? 0 : stats.captured,
-          dropped: Number.isNaN(stats.dropped) ? null : stats.dropped,
-          timestampSource: 'kernel' as const,
-        };
-      });
+      return procs.map((p, i) => tcpdumpCapturedFile(p.cmd.target, p.file, maps[i]!, p.stderrText()));
     },
   };
 }
