@@ -80,7 +80,7 @@ export function renderCaptureRun(r: CaptureRun): string {
   out.push(`Verdict: ${r.verdict}`);
   out.push(r.checks.every((c) => c.ok) ? `Lesson shown: yes (${r.checks.length} checks)` : `Lesson shown: NO (${r.checks.filter((c) => !c.ok).length} of ${r.checks.length} checks failed)`);
   // The kind provider records no conntrack/iptables ground truth (docs/kind.md).
-  const saved = 'provider' in r.report && r.report.provider === 'kind' ? 'pcaps, manifest.json, report.json, report.md' : 'pcaps, manifest.json, conntrack and iptables ground truth, report.json, report.md';
+  const saved = r.report.provider === 'kind' ? 'pcaps, manifest.json, report.json, report.md' : 'pcaps, manifest.json, conntrack and iptables ground truth, report.json, report.md';
   out.push(`Saved in ${r.outDir} (${saved}); ${r.totalSeconds.toFixed(1)} s.`);
   return `${out.join('\n')}\n`;
 }

@@ -59,7 +59,8 @@ export interface CaptureOptions {
 export interface CaptureRun {
   scenario: Scenario;
   outDir: string;
-  report: ContractReport & { scenario: string; outDir: string };
+  /** `provider` is there for runs outside the netns lab. */
+  report: ContractReport & { scenario: string; outDir: string; provider?: 'kind' };
   /** describe-target-health polled during the run (NLB scenarios). */
   timeline: TargetHealthSample[];
   analysis: AnalysisResult;
@@ -451,12 +452,10 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
       targetHealth: targetHealth ?? null,
       addresses: { lb: book.lb, node: book.node, client: book.client },
       observed: { readinessGateHeld: gateHeld, drainingSeen: scenario.expect.draining ? drainingSeen : null },
-      failures: [
-        ...eventErrors.map((e) => ({ what: 'scenario event', expected: 'ran', seen: e, ok: false })),
-        ...addFailures.map((e) => ({ what: 'capture in a pod born mid-run', expected: 'started', seen: e, ok: false })),
-      ],
-      reportFields: {},
-      captures: files.map((f) => ({ point: f.interface ? `${f.target.name}:${f.interface}` : f.target.name, file: path.relative(outDir, f.file), packets: f.packets, dropped: f.dropped })),
+      eventErrors,
+      captureAddFailures: addFailures,
+      provider: 'netns',
+      files,
       ebpf,
       timeline,
       labSeconds,
