@@ -12,17 +12,15 @@ import path from 'node:path';
 import { nlbDir, readJson, writeJsonAtomic, zoneConfigPath, zoneLogPath, zoneStatusPath, type ZoneConfig, type ZoneStatus } from './agent/files.js';
 import { ensureNodeReturnRouting, ensureZoneNode, setLoadBalancerAddresses } from './dataplane/apply.js';
 import { allocateAddresses, zoneNodes, type AddressBook, type ZoneNode } from './dataplane/topology.js';
-import { readinessGateConditions, targetViews, type TargetView } from './health/view.js';
+import { dnsAddresses, readinessGateConditions, serviceIngress, targetViews, type TargetView } from './health/view.js';
 import type { ServiceEvent } from './plan/annotations.js';
-import { isNlbService, planLoadBalancer, readinessGatesForNewPod } from './plan/build.js';
+import { DRAIN_FINALIZER, isNlbService, planLoadBalancer, readinessGatesForNewPod } from './plan/build.js';
 import type { LabContext, LabController } from '../lab/context.js';
 import { REGION } from '../netns/plan.js';
 import type { LoadBalancerPlan, Pod, Service } from './plan/types.js';
 import { svcKey } from '../model/services.js';
 
 export const NLB_EXTENSION = 'nlb';
-/** Holds a deleted pod that is a draining target until its deregistration delay ends. */
-export const DRAIN_FINALIZER = 'netlab.dev/nlb-draining';
 const HOSTS_MARK = '# netlab-nlb';
 
 /** What the emulator keeps in the lab's state file (state.extensions.nlb). */
@@ -144,15 +142,6 @@ export async function readZoneStatuses(labDir: string, zones: readonly string[])
   return out;
 }
 
-/** The addresses a client should resolve the load balancer to: zones with a healthy target, or all (AWS DNS failover). */
-export function dnsAddresses(plan: LoadBalancerPlan, book: AddressBook, statuses: readonly ZoneStatus[]): string[] {
-  const byZone = book[plan.name] ?? {};
-  const pick = (a: { privateIp: string; publicIp: string }) => (plan.scheme === 'internet-facing' ? a.publicIp : a.privateIp);
-  const zones = Object.keys(byZone).sort();
-  const healthy = zones.filter((z) => statuses.find((s) => s.zone === z)?.targets.some((t) => t.loadBalancer === plan.name && t.state === 'healthy'));
-  return (healthy.length > 0 ? healthy : zones).map((z) => pick(byZone[z]!));
-}
-
 async function syncHosts(ctx: LabContext, lines: string[]): Promise<void> {
   const file = path.join(ctx.names.clientHostsDir(ctx.lab), 'hosts');
   let text: string;
@@ -228,14 +217,7 @@ export const nlbController: LabController = {
         ctx.setServiceStatus(ns, name, { ...(svc.status ?? {}), loadBalancer: {} });
         continue;
       }
-      const ips = Object.keys(ext.addresses[plan.name] ?? {}).sort().map((z) => {
-        const a = ext.addresses[plan.name]![z]!;
-        return plan.scheme === 'internet-facing' ? a.publicIp : a.privateIp;
-      });
-      ctx.setServiceStatus(ns, name, {
-        ...(svc.status ?? {}),
-        loadBalancer: { ingress: [{ hostname: plan.dnsName }, ...ips.map((ip) => ({ ip, ipMode: 'Proxy' }))] },
-      });
+      ctx.setServiceStatus(ns, name, { ...(svc.status ?? {}), loadBalancer: { ingress: serviceIngress(plan, ext.addresses) } });
       for (const ip of dnsAddresses(plan, ext.addresses, statuses)) hosts.push(`${ip} ${plan.dnsName}`);
     }
     syncPods(ctx, plans, views, statuses);

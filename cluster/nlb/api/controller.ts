@@ -14,7 +14,7 @@ import { ZoneAgent, type ZoneAgentIo } from '../agent/zone-agent.js';
 import type { ZoneConfig, ZoneStatus } from '../agent/files.js';
 import { renderZoneRules, type ZoneRulesInput } from '../dataplane/rules.js';
 import type { AddressBook } from '../dataplane/topology.js';
-import { targetViews } from '../health/view.js';
+import { serviceIngress, targetViews, type Ingress } from '../health/view.js';
 import type { ServiceEvent } from '../plan/annotations.js';
 import type { Node, Pod, Service } from '../plan/types.js';
 import { OWN_CHAIN_PREFIX } from './apply.js';
@@ -24,11 +24,9 @@ import {
   planServices,
   podCidrRoutes,
   podChanges,
-  serviceIngress,
   serviceReports,
   type AddressPool,
   type ApiZone,
-  type Ingress,
 } from './plan.js';
 
 /** The system side, injectable so the controller's logic can be tested without root. */

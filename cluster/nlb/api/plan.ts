@@ -6,15 +6,12 @@
  * The controller (controller.ts) turns the differences into API writes and `ip` commands.
  */
 import type { ServiceEvent } from '../plan/annotations.js';
-import { isNlbService, planLoadBalancer } from '../plan/build.js';
+import { DRAIN_FINALIZER, isNlbService, planLoadBalancer } from '../plan/build.js';
 import type { LoadBalancerPlan, Node, Pod, Service } from '../plan/types.js';
 import { allocateAddresses, type AddressBook } from '../dataplane/topology.js';
-import { describeTargetHealth, readinessGateConditions, type TargetView } from '../health/view.js';
+import { describeTargetHealth, dnsAddresses, readinessGateConditions, type TargetView } from '../health/view.js';
 import type { ZoneStatus } from '../agent/files.js';
 import { svcKey } from '../../model/services.js';
-
-/** Holds a deleted pod that is a target until its drain ends (the same finalizer as in the netns lab). */
-export const DRAIN_FINALIZER = 'netlab.dev/nlb-draining';
 
 export interface ApiZone {
   /** The zone as nodes are labelled (topology.kubernetes.io/zone), e.g. `lab-1a`. */
@@ -110,27 +107,6 @@ export function podCidrRoutes(nodes: readonly Node[]): PodCidrRoute[] {
     for (const cidr of cidrs) if (!cidr.includes(':')) out.push({ cidr, via, node: n.metadata?.name ?? '' });
   }
   return out.sort((a, b) => (a.cidr < b.cidr ? -1 : 1));
-}
-
-export interface Ingress {
-  hostname?: string;
-  ip?: string;
-  ipMode?: string;
-}
-
-/** status.loadBalancer.ingress: the DNS name, then each zone's address (ipMode Proxy: kube-proxy must not capture it). */
-export function serviceIngress(plan: LoadBalancerPlan | undefined, book: AddressBook): Ingress[] {
-  if (!plan) return [];
-  const byZone = book[plan.name] ?? {};
-  return [{ hostname: plan.dnsName }, ...Object.keys(byZone).sort().map((z) => ({ ip: byZone[z]!.privateIp, ipMode: 'Proxy' }))];
-}
-
-/** The addresses the DNS name should resolve to: zones with a healthy target, or all (AWS DNS failover). */
-export function dnsAddresses(plan: LoadBalancerPlan, book: AddressBook, statuses: readonly ZoneStatus[]): string[] {
-  const byZone = book[plan.name] ?? {};
-  const zones = Object.keys(byZone).sort();
-  const healthy = zones.filter((z) => statuses.find((s) => s.zone === z)?.targets.some((t) => t.loadBalancer === plan.name && t.state === 'healthy'));
-  return (healthy.length > 0 ? healthy : zones).map((z) => byZone[z]!.privateIp);
 }
 
 export interface PodCondition {

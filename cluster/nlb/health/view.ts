@@ -4,6 +4,7 @@
  * Pure: plans + statuses in, `describe-target-health` JSON and readiness-gate conditions out.
  */
 import type { TargetStatus, ZoneStatus } from '../agent/files.js';
+import type { AddressBook } from '../dataplane/topology.js';
 import type { LoadBalancerPlan, Pod, TargetGroupPlan, TargetPlan } from '../plan/types.js';
 import { readinessGateType } from '../plan/build.js';
 import { REASONS, type TargetHealthFields, type TargetState } from './state.js';
@@ -118,4 +119,30 @@ export function readinessGateConditions(pod: Pod, plans: readonly LoadBalancerPl
     out.push(condition);
   }
   return out;
+}
+
+/** A load balancer's address in a zone as clients reach it: public when internet-facing (API mode has only one). */
+function clientAddress(plan: LoadBalancerPlan, a: { privateIp: string; publicIp: string }): string {
+  return plan.scheme === 'internet-facing' ? a.publicIp : a.privateIp;
+}
+
+/** The addresses a client should resolve the load balancer to: zones with a healthy target, or all (AWS DNS failover). */
+export function dnsAddresses(plan: LoadBalancerPlan, book: AddressBook, statuses: readonly ZoneStatus[]): string[] {
+  const byZone = book[plan.name] ?? {};
+  const zones = Object.keys(byZone).sort();
+  const healthy = zones.filter((z) => statuses.find((s) => s.zone === z)?.targets.some((t) => t.loadBalancer === plan.name && t.state === 'healthy'));
+  return (healthy.length > 0 ? healthy : zones).map((z) => clientAddress(plan, byZone[z]!));
+}
+
+export interface Ingress {
+  hostname?: string;
+  ip?: string;
+  ipMode?: string;
+}
+
+/** status.loadBalancer.ingress: the DNS name, then each zone's address (ipMode Proxy: kube-proxy must not capture it). */
+export function serviceIngress(plan: LoadBalancerPlan | undefined, book: AddressBook): Ingress[] {
+  if (!plan) return [];
+  const byZone = book[plan.name] ?? {};
+  return [{ hostname: plan.dnsName }, ...Object.keys(byZone).sort().map((z) => ({ ip: clientAddress(plan, byZone[z]!), ipMode: 'Proxy' }))];
 }

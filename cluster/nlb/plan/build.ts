@@ -411,6 +411,9 @@ export function planLoadBalancer(input: PlanInput): PlanResult {
   };
 }
 
+/** Holds a deleted pod that is a draining target until its deregistration delay ends (both emulators). */
+export const DRAIN_FINALIZER = 'netlab.dev/nlb-draining';
+
 /** The readiness-gate condition type the controller's webhook injects for a target group. */
 export function readinessGateType(targetGroupName: string): string {
   return `target-health.elbv2.k8s.aws/${targetGroupName}`;

@@ -16,7 +16,7 @@ import { KubeClient } from '../../../../cluster/kube/client.js';
 import type { KindTypes } from '../../../../cluster/kube/kinds.js';
 import { readState } from '../../../../cluster/lab/state.js';
 import type { ServiceReport } from '../../../../cluster/nlb/api/plan.js';
-import { DRAIN_FINALIZER } from '../../../../cluster/nlb/api/plan.js';
+import { DRAIN_FINALIZER } from '../../../../cluster/nlb/plan/build.js';
 import { emulatorReturnNode } from '../../../../cluster/nlb/api/return-routing.js';
 import { ensureNodeReturnRouting } from '../../../../cluster/nlb/dataplane/apply.js';
 import { planLoadBalancer, readinessGateType } from '../../../../cluster/nlb/plan/build.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../../cluster/kube/client.js';
 import type { KindTypes } from '../../../../cluster/kube/kinds.js';
 import { ApiNlbController } from '../../../../cluster/nlb/api/controller.js';
-import { DRAIN_FINALIZER } from '../../../../cluster/nlb/api/plan.js';
+import { DRAIN_FINALIZER } from '../../../../cluster/nlb/plan/build.js';
 import { readServiceReport } from '../../../../cluster/nlb/api/report.js';
 import type { ProbeSpec } from '../../../../cluster/nlb/health/probe.js';
 import { readinessGateType } from '../../../../cluster/nlb/plan/build.js';

@@ -7,16 +7,16 @@ import { describe, expect, it } from 'vitest';
 import type { ZoneStatus } from '../../../../cluster/nlb/agent/files.js';
 import { parseApiOptions } from '../../../../cluster/nlb/api/options.js';
 import {
-  DRAIN_FINALIZER,
   allocateApiAddresses,
   defaultPool,
   planServices,
   podChanges,
   podCidrRoutes,
-  serviceIngress,
   serviceReports,
   type ApiZone,
 } from '../../../../cluster/nlb/api/plan.js';
+import { serviceIngress } from '../../../../cluster/nlb/health/view.js';
+import { DRAIN_FINALIZER } from '../../../../cluster/nlb/plan/build.js';
 import { emulatorReturnNode } from '../../../../cluster/nlb/api/return-routing.js';
 import { planNodeReturnRouting } from '../../../../cluster/nlb/dataplane/topology.js';
 import { renderZoneRules } from '../../../../cluster/nlb/dataplane/rules.js';

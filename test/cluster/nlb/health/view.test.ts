@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetStatus, ZoneStatus } from '../../../../cluster/nlb/agent/files.js';
-import { dnsAddresses } from '../../../../cluster/nlb/controller.js';
+import { dnsAddresses } from '../../../../cluster/nlb/health/view.js';
 import { describeTargetHealth, readinessGateConditions, targetViews } from '../../../../cluster/nlb/health/view.js';
 import { planLoadBalancer, readinessGateType } from '../../../../cluster/nlb/plan/build.js';
 import type { LoadBalancerPlan } from '../../../../cluster/nlb/plan/types.js';
