@@ -63,6 +63,7 @@ export class ApiNlbController {
   private book: AddressBook = {};
   private readonly addresses = new Set<string>();
   private readonly routes = new Map<string, string>();
+  /** Service uid → the events last written for it, so each is written once per object. */
   private readonly sentEvents = new Map<string, string>();
   private appliedRules = '';
   private rulesChain: Promise<void> = Promise.resolve();
@@ -267,14 +268,18 @@ export class ApiNlbController {
         this.opts.log(`${key}: ingress ${ingress.map((i) => i.hostname ?? i.ip).join(' ') || '(none)'}`);
       }
       const evs = JSON.stringify(events[key] ?? []);
-      if (this.sentEvents.get(key) !== evs) {
-        this.sentEvents.set(key, evs);
+      // By uid: a Service deleted and created again under its name is a new object with its own Events.
+      const uid = svc.metadata?.uid ?? key;
+      if (this.sentEvents.get(uid) !== evs) {
+        this.sentEvents.set(uid, evs);
         for (const e of events[key] ?? []) {
           await kube.createEvent(svc, e.type, e.reason, e.message, 'netlab-nlb');
           this.opts.log(`${key}: ${e.type} ${e.reason}: ${e.message}`);
         }
       }
     }
+    const current = new Set(handled.map((s) => s.metadata?.uid ?? svcKey(s)));
+    for (const uid of this.sentEvents.keys()) if (!current.has(uid)) this.sentEvents.delete(uid);
   }
 
   private async writePods(pods: Pod[], plans: ReturnType<typeof planServices>['plans'], views: Map<string, ReturnType<typeof targetViews>>, statuses: ZoneStatus[]): Promise<void> {

@@ -44,24 +44,26 @@ const pod = (name: string, ip: string, nodeName: string, gate?: string): KindTyp
   status: { phase: 'Running', podIP: ip, conditions: [{ type: 'ContainersReady', status: 'True' }, { type: 'Ready', status: gate ? 'False' : 'True' }] },
 });
 
+const webService: KindTypes['Service'] = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: {
+    name: 'web',
+    namespace: 'default',
+    annotations: {
+      [`${A}aws-load-balancer-nlb-target-type`]: 'ip',
+      [`${A}aws-load-balancer-target-group-attributes`]: 'deregistration_delay.timeout_seconds=30',
+    },
+  },
+  spec: { type: 'LoadBalancer', loadBalancerClass: 'service.k8s.aws/nlb', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+};
+
 beforeAll(async () => {
   api = await FakeKubeApi.start();
   kube = KubeClient.fromOptions({ kubeconfig: api.kubeconfigPath });
   api.seed(node('worker', 1, 'lab-1a'));
   api.seed(node('worker2', 2, 'lab-1b'));
-  api.seed({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name: 'web',
-      namespace: 'default',
-      annotations: {
-        [`${A}aws-load-balancer-nlb-target-type`]: 'ip',
-        [`${A}aws-load-balancer-target-group-attributes`]: 'deregistration_delay.timeout_seconds=30',
-      },
-    },
-    spec: { type: 'LoadBalancer', loadBalancerClass: 'service.k8s.aws/nlb', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
-  });
+  api.seed(structuredClone(webService));
   controller = new ApiNlbController({
     kube,
     zones: [{ zone: 'lab-1a', ip: '172.18.2.2' }, { zone: 'lab-1b', ip: '172.18.2.3' }],
@@ -155,5 +157,12 @@ describe('ApiNlbController (fake API, recorded system)', () => {
     api.remove('Service', 'web', 'default');
     await waitFor('addresses released', () => system.addresses.size === 0);
     await waitFor('the report emptied', async () => (await readServiceReport(kube, 'default', 'web')) === null);
+  });
+
+  it('a Service created again under the same name gets its Event again', async () => {
+    api.seed(structuredClone(webService));
+    await waitFor('the new ingress', () => api.object('Service', 'web', 'default')?.status?.loadBalancer?.ingress);
+    await waitFor('a second Event', () => api.objects('Event', 'default').length === 2);
+    expect(api.objects('Event', 'default').map((e) => `${e.reason} ${e.involvedObject?.uid === api.object('Service', 'web', 'default')?.metadata?.uid}`)).toEqual(['SuccessfullyReconciled false', 'SuccessfullyReconciled true']);
   });
 });
