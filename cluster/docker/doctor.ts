@@ -98,7 +98,3 @@ export async function gatherDockerFacts(docker = new DockerClient()): Promise<Do
   facts.images = await docker.images().catch(() => []);
   return facts;
 }
-
-export async function dockerChecks(): Promise<CheckResult[]> {
-  return dockerCheckResults(await gatherDockerFacts());
-}

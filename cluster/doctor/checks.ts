@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { ebpfProbeCheck } from '../capture/ebpf/doctor.js';
 import { ensureTracefs } from '../capture/ebpf/tracefs.js';
-import { dockerChecks } from '../docker/doctor.js';
+import { dockerCheckResults, gatherDockerFacts } from '../docker/doctor.js';
 import { run, which } from '../exec/exec.js';
 import { pathExists as exists } from '../exec/paths.js';
 import { kindProviderChecks } from '../kind/doctor.js';
@@ -163,8 +163,9 @@ export async function runChecks(): Promise<CheckResult[]> {
   const haveIp = tools.find((t) => t.name === 'ip')?.status === 'ok';
   if (root.status === 'ok' && haveIp) results.push(...(await kernelChecks()));
   results.push(...(await ebpfChecks(root.status === 'ok')));
-  results.push(...(await dockerChecks()));
-  results.push(...(await kindProviderChecks()));
+  const docker = await gatherDockerFacts();
+  results.push(...dockerCheckResults(docker));
+  results.push(...(await kindProviderChecks(undefined, undefined, docker.engine.ok)));
   return results;
 }
 

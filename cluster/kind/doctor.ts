@@ -12,7 +12,8 @@ import { KIND_INSTALL_HINT } from './env.js';
 
 const BLOCKS = 'netlab up --provider kind, netlab capture --provider kind';
 
-export async function kindProviderChecks(docker = new DockerClient(), kindBin = process.env.NETLAB_KIND_BIN ?? 'kind'): Promise<CheckResult[]> {
+/** `engineUp`: whether the engine answered, when the caller already asked it (doctor's Docker rows). */
+export async function kindProviderChecks(docker = new DockerClient(), kindBin = process.env.NETLAB_KIND_BIN ?? 'kind', engineUp?: boolean): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const kind = kindBin.includes('/') ? kindBin : await which(kindBin);
   if (kind) {
@@ -31,7 +32,7 @@ export async function kindProviderChecks(docker = new DockerClient(), kindBin = 
     results.push({ name: 'kind: kind binary', status: 'missing', detail: 'not on PATH', blocks: BLOCKS, fix: KIND_INSTALL_HINT, required: false });
   }
   // The engine's own rows come from cluster/docker/doctor.ts; here only whether the pinned image is in it.
-  const engine = (await which('docker')) !== null && (await docker.info().then(() => true, () => false));
+  const engine = engineUp ?? ((await which('docker')) !== null && (await docker.info().then(() => true, () => false)));
   if (engine) {
     const present = await docker.imageExists(NODE_IMAGE).catch(() => false);
     results.push({
