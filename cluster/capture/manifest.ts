@@ -1,5 +1,5 @@
 /** Turn what the capturers wrote into the manifest.json that `netlab analyze DIR` reads (docs/manifest.md). */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressOwner } from '../../analyzer/hops/infer.js';
 import type { Manifest, ManifestPoint } from '../../analyzer/manifest/manifest.js';
@@ -43,4 +43,12 @@ export async function writeManifest(outDir: string, manifest: Manifest): Promise
   const file = path.join(outDir, 'manifest.json');
   await writeFile(file, `${JSON.stringify(manifest, null, 2)}\n`);
   return file;
+}
+
+/** A run's folder, made: `outDir` when given, else `netlab-runs/<label>-<time>` under the working directory. */
+export async function makeRunDir(label: string, outDir?: string): Promise<string> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const dir = path.resolve(outDir ?? path.join('netlab-runs', `${label}-${stamp}`));
+  await mkdir(dir, { recursive: true });
+  return dir;
 }

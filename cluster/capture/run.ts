@@ -32,7 +32,7 @@ import { startGroundTruth } from './groundtruth.js';
 import { conditionTime, readyHeldByGates, type LessonCheck } from './lesson.js';
 import { concludeRun } from './conclude.js';
 import { driveScenarioTraffic } from './drive.js';
-import { buildManifest, writeManifest } from './manifest.js';
+import { buildManifest, makeRunDir, writeManifest } from './manifest.js';
 import { DEFAULT_FILTER, type CaptureTarget, type CapturedFile } from './points.js';
 import { startTcpdump } from './tcpdump.js';
 import { startEbpfCapturer } from './ebpf/capturer.js';
@@ -343,9 +343,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
   const scenario = loadScenario(opts.scenario);
   const requests = opts.requests ?? scenario.traffic.requests;
   if (!Number.isInteger(requests) || requests < 1) throw new NetlabError(`--requests must be a positive whole number`, { exitCode: 1 });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  const outDir = path.resolve(opts.outDir ?? path.join('netlab-runs', `${scenario.name}-${stamp}`));
-  await mkdir(outDir, { recursive: true });
+  const outDir = await makeRunDir(scenario.name, opts.outDir);
 
   await ensureLab(scenario, opts.lab, progress);
   const labSeconds = (Date.now() - started) / 1000;

@@ -8,7 +8,7 @@
  * packets alone).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NetlabError } from '../../analyzer/errors.js';
 import { analyze } from '../../analyzer/analyze.js';
@@ -18,7 +18,7 @@ import { toContractJson } from '../../analyzer/report/json.js';
 import { concludeRun } from '../capture/conclude.js';
 import { driveScenarioTraffic } from '../capture/drive.js';
 import { conditionTime, readyHeldByGates } from '../capture/lesson.js';
-import { buildManifest, writeManifest } from '../capture/manifest.js';
+import { buildManifest, makeRunDir, writeManifest } from '../capture/manifest.js';
 import { DEFAULT_FILTER, type CaptureTarget } from '../capture/points.js';
 import type { CaptureOptions, CaptureRun } from '../capture/run.js';
 import { run, spawn } from '../exec/exec.js';
@@ -175,9 +175,7 @@ export async function runKindCapture(opts: CaptureOptions, env: KindEnv): Promis
   const requests = opts.requests ?? scenario.traffic.requests;
   if (!Number.isInteger(requests) || requests < 1) throw new NetlabError(`--requests must be a positive whole number`, { exitCode: 1 });
   if (opts.source && opts.source !== 'pcap') throw new NetlabError(`--source ${opts.source} is not available with --provider kind`, { exitCode: 1, hint: 'the kind provider captures with tcpdump (pcap) only' });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  const outDir = path.resolve(opts.outDir ?? path.join('netlab-runs', `${scenario.name}-kind-${stamp}`));
-  await mkdir(outDir, { recursive: true });
+  const outDir = await makeRunDir(`${scenario.name}-kind`, opts.outDir);
 
   const state = await ensureKindLab(scenario, opts.lab, env, progress);
   checkKindState(state);

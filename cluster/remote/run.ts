@@ -7,7 +7,7 @@
  * Nothing here prints: progress goes through `onProgress`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NetlabError, UsageError } from '../../analyzer/errors.js';
 import { analyze, markBackground } from '../../analyzer/analyze.js';
@@ -18,7 +18,7 @@ import type { ContractReport } from '../../analyzer/report/contract.js';
 import { toContractJson } from '../../analyzer/report/json.js';
 import { renderMarkdown } from '../../analyzer/report/table.js';
 import { parseTcpdumpStats } from '../capture/tcpdump.js';
-import { writeManifest } from '../capture/manifest.js';
+import { makeRunDir, writeManifest } from '../capture/manifest.js';
 import { KubeClient } from '../kube/client.js';
 import { addrListCommand, nodeCaptureCommand, parseAddrList, pidFromLookup, pidLookupCommand, podCaptureCommand, podCgroupKeys } from './commands.js';
 import { execCollect, execToFile, type ExecTarget, type StreamingExec } from './exec-stream.js';
@@ -166,9 +166,7 @@ export async function runRemoteCapture(opts: RemoteCaptureOptions): Promise<Remo
   for (const n of plan.notes) progress(n);
 
   const runId = randomBytes(3).toString('hex');
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  const outDir = path.resolve(opts.outDir ?? path.join('netlab-runs', `${ref.namespace}-${ref.name}-${stamp}`));
-  await mkdir(outDir, { recursive: true });
+  const outDir = await makeRunDir(`${ref.namespace}-${ref.name}`, opts.outDir);
   await writeFile(path.join(outDir, 'cluster.json'), `${JSON.stringify({ context, server: client.server, service: svc, endpointSlices, pods, nodes }, null, 1)}\n`);
 
   const objects = buildCaptureObjects({ runId, image: opts.image ?? DEFAULT_CAPTURE_IMAGE, nodes: plan.nodes.map((n) => n.name) });
