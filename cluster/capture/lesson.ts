@@ -112,3 +112,20 @@ export function readyHeldByGates(p: Pod, sameInstantCounts: boolean): boolean {
   const ready = conditionTime(p, 'Ready');
   return containers !== null && ready !== null && (sameInstantCounts ? gateOpen >= containers : gateOpen > containers) && ready >= gateOpen;
 }
+
+/**
+ * Pods created since `since` that carry readiness gates: wait (up to `timeoutMs`) until they are
+ * Ready, then tell from their condition times whether Ready waited for the gate. `pods` lists the
+ * scenario namespace's pods that are not being deleted.
+ */
+export async function readinessGateHeld(pods: () => Promise<Pod[]>, since: number, o: { timeoutMs: number; intervalMs: number; sameInstantCounts: boolean }): Promise<boolean> {
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    const fresh = (await pods()).filter((p) => Date.parse(p.metadata?.creationTimestamp ?? '') >= since && (p.spec?.readinessGates ?? []).length > 0);
+    const ready = fresh.filter((p) => conditionTime(p, 'Ready') !== null);
+    if ((fresh.length > 0 && ready.length === fresh.length) || Date.now() > deadline) {
+      return ready.length > 0 && ready.every((p) => readyHeldByGates(p, o.sameInstantCounts));
+    }
+    await new Promise((r) => setTimeout(r, o.intervalMs));
+  }
+}

@@ -29,7 +29,7 @@ import { collectResults } from '../traffic/results.js';
 import { capAvailable, startCap } from './cap.js';
 import type { ContractReport, TargetHealthSample } from '../../analyzer/report/contract.js';
 import { startGroundTruth } from './groundtruth.js';
-import { conditionTime, readyHeldByGates, type LessonCheck } from './lesson.js';
+import { readinessGateHeld, type LessonCheck } from './lesson.js';
 import { concludeRun } from './conclude.js';
 import { driveScenarioTraffic } from './drive.js';
 import { buildManifest, makeRunDir, writeManifest } from './manifest.js';
@@ -315,24 +315,6 @@ function startHealthMonitor(lab: string, scenario: Scenario, t0: number): { stop
   };
 }
 
-/**
- * Pods created during the run that carry readiness gates: wait (up to `timeoutMs`) until they are
- * Ready, then tell from the kubelet-style condition times whether Ready waited for the gate —
- * containers ready first, Ready only when the target-health condition turned True.
- */
-async function readinessGateHeld(lab: string, scenario: Scenario, since: number, timeoutMs = 30_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await requireState(lab);
-    const fresh = state.pods.filter((p) => !p.deleting && (p.object.metadata?.namespace ?? 'default') === scenario.namespace && Date.parse(p.object.metadata?.creationTimestamp ?? '') >= since && (p.object.spec?.readinessGates ?? []).length > 0);
-    const ready = fresh.filter((p) => conditionTime(p.object, 'Ready') !== null);
-    if ((fresh.length > 0 && ready.length === fresh.length) || Date.now() > deadline) {
-      return ready.length > 0 && ready.every((p) => readyHeldByGates(p.object, false));
-    }
-    await sleep(200);
-  }
-}
-
 export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
   const started = Date.now();
   const progress = opts.onProgress ?? (() => undefined);
@@ -396,7 +378,13 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureRun> {
       progress,
     });
     const { draining: drainingSeen, timeline } = await monitor.stop();
-    const gateHeld = scenario.expect.readinessGate ? await readinessGateHeld(opts.lab, scenario, trafficStarted - 1000) : null;
+    const gateHeld = scenario.expect.readinessGate
+      ? await readinessGateHeld(
+          async () => (await requireState(opts.lab)).pods.filter((p) => !p.deleting && (p.object.metadata?.namespace ?? 'default') === scenario.namespace).map((p) => p.object),
+          trafficStarted - 1000,
+          { timeoutMs: 30_000, intervalMs: 200, sameInstantCounts: false },
+        )
+      : null;
     const born = await pods.stop();
     progress('stopping captures');
     const pcapFiles: CapturedFile[] = cap ? await cap.stop() : [];

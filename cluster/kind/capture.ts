@@ -17,7 +17,7 @@ import type { ContractReport, DescribeTargetHealth, TargetHealthSample } from '.
 import { toContractJson } from '../../analyzer/report/json.js';
 import { concludeRun } from '../capture/conclude.js';
 import { driveScenarioTraffic } from '../capture/drive.js';
-import { conditionTime, readyHeldByGates } from '../capture/lesson.js';
+import { readinessGateHeld } from '../capture/lesson.js';
 import { buildManifest, makeRunDir, writeManifest } from '../capture/manifest.js';
 import { DEFAULT_FILTER, type CaptureTarget } from '../capture/points.js';
 import type { CaptureOptions, CaptureRun } from '../capture/run.js';
@@ -154,20 +154,6 @@ async function captureSubjects(env: KindEnv, state: KindLabState, pods: readonly
   return out;
 }
 
-/** Pods made during the run that carry readiness gates: was Ready held until the gate opened (kubelet's condition times)? */
-async function readinessGateHeld(kube: KubeClient, scenario: Scenario, since: number, timeoutMs = 60_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pods = (await kube.list('Pod', scenario.namespace)).filter((p) => !p.metadata?.deletionTimestamp && Date.parse(p.metadata?.creationTimestamp ?? '') >= since && (p.spec?.readinessGates ?? []).length > 0);
-    const ready = pods.filter((p) => conditionTime(p, 'Ready') !== null);
-    if ((pods.length > 0 && ready.length === pods.length) || Date.now() > deadline) {
-      // A real API server's condition times have one-second resolution.
-      return ready.length > 0 && ready.every((p) => readyHeldByGates(p, true));
-    }
-    await sleep(500);
-  }
-}
-
 export async function runKindCapture(opts: CaptureOptions, env: KindEnv): Promise<CaptureRun> {
   const started = Date.now();
   const progress = opts.onProgress ?? (() => undefined);
@@ -220,7 +206,10 @@ export async function runKindCapture(opts: CaptureOptions, env: KindEnv): Promis
     });
     monitoring = false;
     await monitor;
-    const gateHeld = scenario.expect.readinessGate ? await readinessGateHeld(kube, scenario, trafficStarted - 1000) : null;
+    // A real API server's condition times have one-second resolution.
+    const gateHeld = scenario.expect.readinessGate
+      ? await readinessGateHeld(async () => (await kube.list('Pod', scenario.namespace)).filter((p) => !p.metadata?.deletionTimestamp), trafficStarted - 1000, { timeoutMs: 60_000, intervalMs: 500, sameInstantCounts: true })
+      : null;
     progress('stopping captures');
     const files = await cap.stop();
 
