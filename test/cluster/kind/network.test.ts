@@ -51,6 +51,11 @@ describe('kind network addresses', () => {
       const last = s.base + 2 ** (32 - s.prefix) - 1;
       expect(all.every((n) => n > s.base && n < last)).toBe(true);
       expect(new Set(all).size).toBe(all.length);
+      // No single address inside a range, and the two ranges apart.
+      const inside = (n: number, r: { start: string; end: string }) => n >= ipToNumber(r.start) && n <= ipToNumber(r.end);
+      const singles = [p.clientIp, p.emulatorIp, ...Object.values(p.zoneIps)].map(ipToNumber);
+      expect(singles.filter((n) => inside(n, p.pool) || inside(n, p.nlbPool))).toEqual([]);
+      expect(inside(ipToNumber(p.nlbPool.start), p.pool) || inside(ipToNumber(p.nlbPool.end), p.pool) || inside(ipToNumber(p.pool.start), p.nlbPool)).toBe(false);
     }
   });
 
