@@ -13,7 +13,7 @@ import type { KindEnv } from './env.js';
 import type { KubeObject } from '../kube/kinds.js';
 import { allReady, applyWithRetry } from './kube.js';
 import { fetchPinnedManifest, METALLB_NAMESPACE, metallbObjects } from './metallb.js';
-import { kindAddressPlan, pickIpv4Subnet } from './network.js';
+import { CLIENT_PUBLIC_NET, kindAddressPlan, pickIpv4Subnet } from './network.js';
 import { kindLabDir, writeKindState, type KindLabState } from './state.js';
 
 export interface KindUpOptions {
@@ -68,7 +68,7 @@ export function dryRun(opts: KindUpOptions, env: KindEnv, print: (line: string) 
   print(formatCommand(env.kind, ['get', 'kubeconfig', '--internal', '--name', state.cluster]) + ` > ${state.internalKubeconfig}`);
   print(`# apply MetalLB ${env.metallb.version} from ${env.metallb.url} (sha256 ${env.metallb.sha256}), wait for its pods, then an IPAddressPool at the top of the kind subnet and an L2Advertisement`);
   print(`# build netlab's image in the local Docker engine, then: ${formatCommand(env.kind, ['load', 'docker-image', '<image>', '--name', state.cluster])}`);
-  print(`# docker run ${opts.name}-nlb (NLB emulator) and ${opts.name}-client on the kind network; routes for ${'198.51.100.0/24'}`);
+  print(`# docker run ${opts.name}-nlb (NLB emulator) and ${opts.name}-client on the kind network; routes for ${CLIENT_PUBLIC_NET}`);
 }
 
 async function kindRun(env: KindEnv, args: string[], timeoutMs = 600_000): Promise<string> {
